@@ -1,0 +1,34 @@
+# EfficientMTNet — the two set-up commands of the README:
+#   make demo   generate the synthetic dataset, train, test, print metrics
+#   make test   run the test suite
+# Both create (or reuse) .venv and install the pinned stack first.
+#
+# Override for a CUDA machine, for example:
+#   make test TORCH="torch==2.4.1" TORCH_INDEX_ARGS="--index-url https://download.pytorch.org/whl/cu121"
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+TORCH ?= torch==2.13.0
+TORCH_INDEX_ARGS ?=
+MMCV_CACHE ?= $(HOME)/.cache/efficient-mtnet/wheels
+PYTEST_ARGS ?=
+PY := $(VENV)/bin/python
+
+export PYTHON VENV TORCH TORCH_INDEX_ARGS MMCV_CACHE
+
+.PHONY: env test test-fast demo clean-env
+
+env:
+	@bash tools/setup_env.sh
+
+test: env
+	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+test-fast: env
+	$(PY) -m pytest tests -m "not slow" $(PYTEST_ARGS)
+
+demo: env
+	@bash tools/demo.sh
+
+clean-env:
+	rm -rf $(VENV)

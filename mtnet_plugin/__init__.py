@@ -1,0 +1,18 @@
+"""EfficientMTNet: joint brain-tumor segmentation and classification as an
+MMSegmentation 1.x plugin.
+
+``import mtnet_plugin`` registers every module of the plugin into mmseg's
+registries (``MODELS``, ``DATASETS``, ``TRANSFORMS``, ``METRICS``) and
+allow-lists the classes that mmengine checkpoints hold for ``torch.load``
+(see :mod:`mtnet_plugin.utils.safe_checkpoint`).
+"""
+import mmseg  # noqa: F401  (checks the mmcv version)
+
+from .utils import register_checkpoint_safe_globals
+from .version import __version__
+
+register_checkpoint_safe_globals()
+
+from . import datasets, evaluation, models  # noqa: E402,F401
+
+__all__ = ['__version__']
