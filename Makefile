@@ -4,11 +4,11 @@
 # Both create (or reuse) .venv and install the pinned stack first.
 #
 # Override for a CUDA machine, for example:
-#   make test TORCH="torch==2.4.1" TORCH_INDEX_ARGS="--index-url https://download.pytorch.org/whl/cu121"
+#   make test TORCH="torch==2.4.1 torchvision==0.19.1" TORCH_INDEX_ARGS="--index-url https://download.pytorch.org/whl/cu121"
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
-TORCH ?= torch==2.13.0
+TORCH ?= torch==2.14.1 torchvision==0.29.1
 TORCH_INDEX_ARGS ?=
 MMCV_CACHE ?= $(HOME)/.cache/efficient-mtnet/wheels
 PYTEST_ARGS ?=

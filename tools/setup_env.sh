@@ -5,7 +5,7 @@
 # Environment variables (all optional; the Makefile passes its own):
 #   PYTHON      interpreter used to create the venv          (python3.11 or python3)
 #   VENV        venv directory                               (.venv)
-#   TORCH       pip requirement for torch                    (torch==2.13.0)
+#   TORCH       pip requirements for torch and torchvision   (torch==2.14.1 torchvision==0.29.1)
 #   TORCH_INDEX_ARGS extra pip args for torch, e.g. "--index-url https://download.pytorch.org/whl/cu121"
 #   MMCV_CACHE  root of the per-machine mmcv wheel cache      (~/.cache/efficient-mtnet/wheels)
 #
@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
 VENV=${VENV:-.venv}
-TORCH=${TORCH:-torch==2.13.0}
+TORCH=${TORCH:-torch==2.14.1 torchvision==0.29.1}
 TORCH_INDEX_ARGS=${TORCH_INDEX_ARGS:-}
 MMCV_CACHE=${MMCV_CACHE:-$HOME/.cache/efficient-mtnet/wheels}
 
@@ -40,7 +40,11 @@ PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
 
 echo "[env] installing $TORCH"
 # shellcheck disable=SC2086
-"${PIP[@]}" install -q "$TORCH" $TORCH_INDEX_ARGS
+"${PIP[@]}" install -q $TORCH $TORCH_INDEX_ARGS
+# Build tools for mmcv: setuptools<81 still ships pkg_resources (mmcv's
+# setup.py and mmengine's `pkg::` config bases import it), >=77.0.3 is what
+# torch asks for.
+"${PIP[@]}" install -q "setuptools>=77.0.3,<81" wheel ninja numpy
 
 KEY=$("$VENV/bin/python" -c "import sys, torch; print(f'cp{sys.version_info[0]}{sys.version_info[1]}-torch{torch.__version__}')" 2>/dev/null)
 WHEEL_DIR="$MMCV_CACHE/$KEY"

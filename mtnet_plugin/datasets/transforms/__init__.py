@@ -1,0 +1,6 @@
+from .formatting import PackMultiTaskInputs
+from .loading import LoadMRIImageFromFile, LoadTumorAnnotations
+
+__all__ = [
+    'LoadMRIImageFromFile', 'LoadTumorAnnotations', 'PackMultiTaskInputs'
+]

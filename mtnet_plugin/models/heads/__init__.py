@@ -1,0 +1,3 @@
+from .ham_cls_head import HamClsHead
+
+__all__ = ['HamClsHead']

@@ -1,0 +1,4 @@
+from .softmax_focal_loss import SoftmaxFocalLoss
+from .tumor_dice_loss import TumorDiceLoss
+
+__all__ = ['SoftmaxFocalLoss', 'TumorDiceLoss']

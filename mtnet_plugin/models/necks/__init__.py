@@ -1,0 +1,3 @@
+from .multi_scale_fusion import MultiScaleFusion
+
+__all__ = ['MultiScaleFusion']

@@ -1,0 +1,10 @@
+# EfficientMTNet at 640x640 with the design's defaults (see configs/README in
+# the main README): batch 8, 100 epochs, AdamW lr 1e-4, loss weights
+# classification 0.4 / segmentation 0.6 / auxiliary 0.4.
+_base_ = [
+    './_base_/models/efficient_mtnet.py',
+    './_base_/datasets/brain_tumor_coco.py',
+    './_base_/default_runtime.py',
+]
+crop_size = (640, 640)
+model = dict(data_preprocessor=dict(size=crop_size))

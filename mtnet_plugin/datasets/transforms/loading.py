@@ -1,0 +1,137 @@
+"""Loading transforms: MRI images as 3-channel 8-bit, COCO tumor masks."""
+import cv2
+import numpy as np
+from mmcv.transforms import BaseTransform
+from mmengine.logging import print_log
+from mmseg.registry import TRANSFORMS
+from pycocotools import mask as mask_utils
+
+
+@TRANSFORMS.register_module()
+class LoadMRIImageFromFile(BaseTransform):
+    """Load an image as 3-channel 8-bit BGR, whatever it is stored as.
+
+    Greyscale is repeated to 3 channels, an alpha channel is dropped, and
+    16-bit (or float) images are rescaled to 0-255 from their own
+    ``percentiles`` range (a right shift by 8 bits, what OpenCV's colour
+    flag does, leaves a 12-bit MRI almost black).
+
+    Required keys: ``img_path``. Added keys: ``img``, ``img_shape``,
+    ``ori_shape``.
+
+    Args:
+        percentiles (tuple[float]): Intensity range mapped to 0-255 for
+            non-8-bit images. Default: (0.5, 99.5).
+        to_float32 (bool): Return float32 instead of uint8. Default: False.
+        ignore_empty (bool): Return None (the dataset then draws another
+            sample, and it is logged) for an unreadable file instead of
+            raising. Default: False.
+
+    Raises:
+        IOError: naming the file, when it cannot be decoded.
+    """
+
+    def __init__(self,
+                 percentiles=(0.5, 99.5),
+                 to_float32: bool = False,
+                 ignore_empty: bool = False):
+        self.percentiles = percentiles
+        self.to_float32 = to_float32
+        self.ignore_empty = ignore_empty
+
+    def _to_uint8(self, img: np.ndarray) -> np.ndarray:
+        if img.dtype == np.uint8:
+            return img
+        lo, hi = np.percentile(img, self.percentiles)
+        if hi <= lo:
+            hi = lo + 1
+        img = (img.astype(np.float32) - lo) * (255.0 / (hi - lo))
+        return np.clip(img, 0, 255).astype(np.uint8)
+
+    def transform(self, results: dict):
+        path = results['img_path']
+        buf = np.fromfile(path, dtype=np.uint8) if path else None
+        img = None
+        if buf is not None and buf.size:
+            img = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+        if img is None:
+            if self.ignore_empty:
+                print_log(f'[LoadMRIImageFromFile] skipped unreadable image '
+                          f'{path}', logger='current')
+                return None
+            raise IOError(f'cannot decode image file {path}')
+        img = self._to_uint8(img)
+        if img.ndim == 2:
+            img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+        elif img.shape[2] == 4:
+            img = cv2.cvtColor(img, cv2.COLOR_BGRA2BGR)
+        elif img.shape[2] == 1:
+            img = np.repeat(img, 3, axis=2)
+        if self.to_float32:
+            img = img.astype(np.float32)
+        results['img'] = img
+        results['img_shape'] = img.shape[:2]
+        results['ori_shape'] = img.shape[:2]
+        return results
+
+    def __repr__(self):
+        return (f'{self.__class__.__name__}(percentiles={self.percentiles}, '
+                f'to_float32={self.to_float32}, '
+                f'ignore_empty={self.ignore_empty})')
+
+
+@TRANSFORMS.register_module()
+class LoadTumorAnnotations(BaseTransform):
+    """Rasterise an image's COCO annotations into a tumor mask and attach
+    its image-level label.
+
+    Polygons (one or several per annotation), uncompressed and compressed
+    RLE are decoded with pycocotools and merged into one ``uint8`` mask:
+    0 background, 1 tumor; ``iscrowd`` regions not covered by a regular
+    annotation get ``ignore_index`` (COCO ignores crowds in evaluation).
+    Done once per call, i.e. once per image per epoch, without per-pixel
+    Python loops.
+
+    Required keys: ``ann_info``, ``height``, ``width``, ``gt_label``.
+    Added keys: ``gt_seg_map`` (H, W) uint8, ``seg_fields``, ``gt_label``.
+
+    Args:
+        ignore_index (int): Value for crowd regions. Default: 255.
+    """
+
+    def __init__(self, ignore_index: int = 255):
+        self.ignore_index = ignore_index
+
+    @staticmethod
+    def _decode(segmentation, h: int, w: int) -> np.ndarray:
+        if isinstance(segmentation, list):  # polygons
+            rles = mask_utils.frPyObjects(segmentation, h, w)
+            rle = mask_utils.merge(rles)
+        elif isinstance(segmentation['counts'], list):  # uncompressed RLE
+            rle = mask_utils.frPyObjects(segmentation, h, w)
+        else:  # compressed RLE
+            rle = dict(segmentation)
+            if isinstance(rle['counts'], str):
+                rle['counts'] = rle['counts'].encode('ascii')
+        return mask_utils.decode(rle)
+
+    def transform(self, results: dict) -> dict:
+        h, w = results['height'], results['width']
+        mask = np.zeros((h, w), dtype=np.uint8)
+        crowd = np.zeros((h, w), dtype=bool)
+        for ann in results.get('ann_info', []):
+            m = self._decode(ann['segmentation'], h, w).astype(bool)
+            if ann.get('iscrowd', 0):
+                crowd |= m
+            else:
+                mask[m] = 1
+        mask[crowd & (mask == 0)] = self.ignore_index
+        results['gt_seg_map'] = mask
+        results.setdefault('seg_fields', [])
+        if 'gt_seg_map' not in results['seg_fields']:
+            results['seg_fields'].append('gt_seg_map')
+        results['gt_label'] = int(results['gt_label'])
+        return results
+
+    def __repr__(self):
+        return f'{self.__class__.__name__}(ignore_index={self.ignore_index})'

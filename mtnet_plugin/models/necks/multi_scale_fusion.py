@@ -1,0 +1,88 @@
+"""FPN-style multi-scale aggregation neck."""
+from typing import Sequence
+
+import torch
+import torch.nn as nn
+from mmcv.cnn import ConvModule, DepthwiseSeparableConvModule
+from mmengine.model import BaseModule
+from mmseg.models.utils import resize
+from mmseg.registry import MODELS
+
+
+@MODELS.register_module()
+class MultiScaleFusion(BaseModule):
+    """Aggregate several backbone maps at the finest scale.
+
+    Each input gets a lateral 1x1 conv, all are resized to the size of the
+    first (finest) input, concatenated and fused by a depthwise-separable
+    3x3 conv.
+
+    Following mmseg's Fast-SCNN, whose fusion module returns its inputs
+    beside the fused map so that heads pick what they need through
+    ``in_index``, the output is ``(*inputs, fused)`` when ``keep_inputs``
+    (the default): the decode head reads index -1, auxiliary and
+    classification heads read the backbone maps.
+
+    Args:
+        in_channels (Sequence[int]): Channels of each input map.
+        lateral_channels (int): Channels after each lateral conv.
+            Default: 32.
+        out_channels (int): Channels of the fused map. Default: 128.
+        keep_inputs (bool): Return the inputs before the fused map.
+            Default: True.
+        conv_cfg, norm_cfg, act_cfg: Layer configs.
+        align_corners (bool): ``align_corners`` of the resize. Default: False.
+        init_cfg (dict, optional): Initialisation config.
+
+    Shape:
+        inputs: tuple of (B, in_channels[i], H_i, W_i), the first the finest
+        -> tuple of the inputs (if ``keep_inputs``) and
+        (B, out_channels, H_0, W_0).
+    """
+
+    def __init__(self,
+                 in_channels: Sequence[int],
+                 lateral_channels: int = 32,
+                 out_channels: int = 128,
+                 keep_inputs: bool = True,
+                 conv_cfg=None,
+                 norm_cfg=dict(type='BN', requires_grad=True),
+                 act_cfg=dict(type='ReLU'),
+                 align_corners: bool = False,
+                 init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
+        self.in_channels = list(in_channels)
+        self.keep_inputs = keep_inputs
+        self.align_corners = align_corners
+        self.lateral_convs = nn.ModuleList(
+            ConvModule(
+                c,
+                lateral_channels,
+                1,
+                conv_cfg=conv_cfg,
+                norm_cfg=norm_cfg,
+                act_cfg=act_cfg) for c in self.in_channels)
+        self.fusion_conv = DepthwiseSeparableConvModule(
+            lateral_channels * len(self.in_channels),
+            out_channels,
+            3,
+            padding=1,
+            norm_cfg=norm_cfg,
+            act_cfg=act_cfg)
+
+    def forward(self, inputs):
+        assert len(inputs) == len(self.in_channels), \
+            f'expected {len(self.in_channels)} maps, got {len(inputs)}'
+        size = inputs[0].shape[2:]
+        laterals = [
+            resize(
+                conv(x),
+                size=size,
+                mode='bilinear',
+                align_corners=self.align_corners) if i else conv(x)
+            for i, (conv, x) in enumerate(zip(self.lateral_convs, inputs))
+        ]
+        fused = self.fusion_conv(torch.cat(laterals, dim=1))
+        if self.keep_inputs:
+            return (*inputs, fused)
+        return (fused, )

@@ -1,0 +1,129 @@
+"""Encoder-decoder segmentor with an image-classification branch."""
+from typing import Tuple
+
+import torch
+from mmseg.models.segmentors import EncoderDecoder
+from mmseg.registry import MODELS
+from mmseg.utils import (ConfigType, OptConfigType, OptSampleList, SampleList,
+                         add_prefix)
+from torch import Tensor
+
+
+@MODELS.register_module()
+class MultiTaskEncoderDecoder(EncoderDecoder):
+    """mmseg's ``EncoderDecoder`` plus a classification head on the shared
+    features: one forward segments the tumor and classifies the image.
+
+    .. code:: text
+
+        loss():     extract_feat() -> decode_head.loss()      'decode.*'
+                                   -> auxiliary_head.loss()   'aux_{i}.*'
+                                   -> cls_head.loss()         'cls.*'
+        predict():  extract_feat() -> decode_head.predict()   pred_sem_seg,
+                                                               seg_logits
+                                   -> cls_head()              pred_score,
+                                                               pred_label
+        _forward(): extract_feat() -> (seg logits, class logits)
+
+    Each term's weight is the ``loss_weight`` of its loss config (defaults
+    of the design: segmentation 0.6, classification 0.4, auxiliary 0.4 in
+    total); mmengine sums every key that contains ``loss``. The auxiliary
+    heads run in training only.
+
+    Args:
+        cls_head (dict): Config of the classification head (e.g.
+            :class:`HamClsHead`); it reads the image label from each
+            ``SegDataSample``'s ``gt_label``.
+        **kwargs: ``backbone``, ``decode_head``, ``neck``,
+            ``auxiliary_head``, ``train_cfg``, ``test_cfg``,
+            ``data_preprocessor``, ``pretrained``, ``init_cfg`` of
+            ``EncoderDecoder``.
+    """
+
+    def __init__(self,
+                 backbone: ConfigType,
+                 decode_head: ConfigType,
+                 cls_head: ConfigType,
+                 neck: OptConfigType = None,
+                 auxiliary_head: OptConfigType = None,
+                 **kwargs):
+        super().__init__(
+            backbone=backbone,
+            decode_head=decode_head,
+            neck=neck,
+            auxiliary_head=auxiliary_head,
+            **kwargs)
+        self.cls_head = MODELS.build(cls_head)
+
+    @property
+    def with_cls_head(self) -> bool:
+        return getattr(self, 'cls_head', None) is not None
+
+    def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
+        """Segmentation, auxiliary and classification losses.
+
+        Args:
+            inputs (Tensor): (N, C, H, W) images.
+            data_samples (list[SegDataSample]): with ``gt_sem_seg`` and
+                ``gt_label``.
+        """
+        x = self.extract_feat(inputs)
+        losses = dict()
+        losses.update(self._decode_head_forward_train(x, data_samples))
+        if self.with_auxiliary_head:
+            losses.update(self._auxiliary_head_forward_train(x, data_samples))
+        cls_losses = self.cls_head.loss(x, data_samples)
+        # mmpretrain names its term 'loss'; call it what it is.
+        if 'loss' in cls_losses:
+            cls_losses['loss_cls'] = cls_losses.pop('loss')
+        losses.update(add_prefix(cls_losses, 'cls'))
+        return losses
+
+    def predict(self,
+                inputs: Tensor,
+                data_samples: OptSampleList = None) -> SampleList:
+        """Segment and classify.
+
+        Returns:
+            list[SegDataSample]: each with ``pred_sem_seg`` and ``seg_logits``
+            (at the original image size, as mmseg does), ``pred_score``
+            (num_classes,) softmax probabilities and ``pred_label`` (1,).
+        """
+        if data_samples is not None:
+            batch_img_metas = [s.metainfo for s in data_samples]
+        else:
+            batch_img_metas = [
+                dict(
+                    ori_shape=inputs.shape[2:],
+                    img_shape=inputs.shape[2:],
+                    pad_shape=inputs.shape[2:],
+                    padding_size=[0, 0, 0, 0])
+            ] * inputs.shape[0]
+        if self.test_cfg.get('mode', 'whole') == 'whole':
+            x = self.extract_feat(inputs)
+            seg_logits = self.decode_head.predict(x, batch_img_metas,
+                                                  self.test_cfg)
+        else:  # sliding windows for the mask, whole image for the class
+            seg_logits = self.inference(inputs, batch_img_metas)
+            x = self.extract_feat(inputs)
+        cls_logits = self.cls_head(x)
+        results = self.postprocess_result(seg_logits, data_samples)
+        scores = torch.softmax(cls_logits.float(), dim=1)
+        for result, score in zip(results, scores):
+            result.set_field(score, 'pred_score')
+            result.set_field(score.argmax(dim=0, keepdim=True), 'pred_label')
+        return results
+
+    def _forward(self,
+                 inputs: Tensor,
+                 data_samples: OptSampleList = None
+                 ) -> Tuple[Tensor, Tensor]:
+        """Both branches, no post-processing (what FLOP counters and ONNX
+        export see).
+
+        Returns:
+            tuple: segmentation logits (N, num_classes, H', W') at the decode
+            head's output resolution, and class logits (N, num_cls_classes).
+        """
+        x = self.extract_feat(inputs)
+        return self.decode_head.forward(x), self.cls_head(x)

@@ -1,0 +1,34 @@
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+
+import mtnet_plugin  # noqa: F401  (registers the plugin's modules)
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+MODEL_CFG = osp.join(REPO, 'configs', '_base_', 'models', 'efficient_mtnet.py')
+REAL_DATA = osp.abspath(
+    osp.join(REPO, '..', 'shared', 'data', 'brain-tumor-coco'))
+
+
+@pytest.fixture
+def model_cfg():
+    """The default EfficientMTNet model config (a fresh copy per test)."""
+    return Config.fromfile(MODEL_CFG).model
+
+
+@pytest.fixture(scope='session')
+def synthetic_root(tmp_path_factory):
+    """A small synthetic dataset in the Roboflow layout, made once."""
+    from mtnet_plugin.datasets.synthetic_mri import generate_dataset
+    root = tmp_path_factory.mktemp('synthetic_mri')
+    generate_dataset(
+        str(root), dict(train=24, valid=8, test=8), size=128, seed=3,
+        tumor_free_ratio=0.25)
+    return str(root)
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    torch.manual_seed(0)

@@ -1,0 +1,245 @@
+import json
+import os.path as osp
+
+import cv2
+import numpy as np
+import pytest
+from mmengine.logging import MMLogger
+from mmseg.registry import DATASETS
+from pycocotools import mask as mask_utils
+
+from mtnet_plugin.datasets import BadSampleError
+from mtnet_plugin.datasets.transforms import LoadTumorAnnotations
+
+CATS = [
+    dict(id=0, name='Tumor', supercategory='none'),
+    dict(id=1, name='0', supercategory='Tumor'),
+    dict(id=2, name='1', supercategory='Tumor'),
+]
+
+
+def _square(x, y, s):
+    return [x, y, x + s, y, x + s, y + s, x, y + s]
+
+
+def _write(root, anns, images=None, bom=False, name='_annotations.coco.json'):
+    """A Roboflow-style split: 3 images 32x32 and the given annotations."""
+    root.mkdir(parents=True, exist_ok=True)
+    if images is None:
+        images = [
+            dict(id=i, file_name=f'img{i}.jpg', width=32, height=32)
+            for i in range(3)
+        ]
+    for img in images:
+        cv2.imwrite(
+            str(root / img['file_name']),
+            np.full((img['height'], img['width'], 3), 100, np.uint8))
+    coco = dict(images=images, annotations=anns, categories=CATS)
+    with open(root / name, 'w', encoding='utf-8-sig' if bom else 'utf-8') \
+            as f:
+        json.dump(coco, f)
+    return root
+
+
+def _ann(aid, img, cat, seg, iscrowd=0):
+    return dict(
+        id=aid, image_id=img, category_id=cat, segmentation=seg,
+        iscrowd=iscrowd, bbox=[0, 0, 1, 1], area=1)
+
+
+def _build(root, **kw):
+    return DATASETS.build(
+        dict(type='CocoTumorDataset', data_root=str(root), pipeline=[], **kw))
+
+
+def _mask(ds, idx):
+    info = ds.get_data_info(idx)
+    return LoadTumorAnnotations()(info)['gt_seg_map']
+
+
+GOOD = [
+    _ann(0, 0, 1, [_square(2, 2, 10)]),
+    _ann(1, 1, 2, [_square(4, 4, 6), _square(20, 20, 5)]),  # two polygons
+]
+
+
+@pytest.mark.parametrize('bom', [False, True])
+def test_roboflow_layout_with_and_without_bom(tmp_path, bom):
+    root = _write(tmp_path / 'train', GOOD, bom=bom)
+    ds = _build(root, empty_label=0)
+    assert len(ds) == 3
+    infos = {osp.basename(ds[i]['img_path']): ds[i] for i in range(3)}
+    assert infos['img0.jpg']['gt_label'] == 0
+    assert infos['img1.jpg']['gt_label'] == 1
+    assert infos['img2.jpg']['gt_label'] == 0  # no annotation: empty_label
+    assert ds.metainfo['classes'] == ('background', 'tumor')
+    assert ds.metainfo['cls_classes'] == ('0', '1')
+
+
+def test_plain_coco_layout(tmp_path):
+    _write(tmp_path / 'images' / 'train', GOOD, name='unused.json')
+    (tmp_path / 'annotations').mkdir()
+    (tmp_path / 'images' / 'train' / 'unused.json').rename(
+        tmp_path / 'annotations' / 'instances_train.json')
+    ds = _build(
+        tmp_path, ann_file='annotations/instances_train.json',
+        data_prefix=dict(img_path='images/train'), empty_label=1)
+    assert len(ds) == 3
+    assert all(osp.isfile(ds[i]['img_path']) for i in range(3))
+
+
+def test_polygons_rle_and_crowd_rasterised(tmp_path):
+    fortran = np.asfortranarray
+    m = np.zeros((32, 32), np.uint8)
+    m[20:30, 0:5] = 1
+    compressed = mask_utils.encode(fortran(m))
+    compressed['counts'] = compressed['counts'].decode('ascii')
+    m2 = np.zeros((32, 32), np.uint8)
+    m2[0:3, 25:32] = 1
+    # uncompressed RLE: column-major run lengths starting with zeros
+    flat = m2.flatten(order='F')
+    counts, cur, run = [], 0, 0
+    for v in flat:
+        if v != cur:
+            counts.append(run)
+            cur, run = v, 0
+        run += 1
+    counts.append(run)
+    anns = [
+        _ann(0, 0, 1, [_square(2, 2, 10)]),
+        _ann(1, 0, 1, compressed),
+        _ann(2, 0, 1, dict(size=[32, 32], counts=counts)),
+        _ann(3, 0, 1, [_square(14, 14, 4)], iscrowd=1),
+    ]
+    ds = _build(_write(tmp_path / 'train', anns), empty_label=0)
+    mask = _mask(ds, 0)
+    assert mask.dtype == np.uint8 and mask.shape == (32, 32)
+    assert (mask[2:12, 2:12] == 1).all()
+    assert (mask[20:30, 0:5] == 1).all()
+    assert (mask[0:3, 25:32] == 1).all()
+    assert (mask[14:18, 14:18] == 255).all()  # crowd -> ignore
+    assert set(np.unique(mask)) == {0, 1, 255}
+
+
+def test_presence_mode(tmp_path):
+    ds = _build(_write(tmp_path / 'train', GOOD), label_mode='presence')
+    labels = sorted((osp.basename(ds[i]['img_path']), ds[i]['gt_label'])
+                    for i in range(3))
+    assert labels == [('img0.jpg', 1), ('img1.jpg', 1), ('img2.jpg', 0)]
+
+
+def test_category_mode_errors(tmp_path):
+    root = _write(tmp_path / 'a', GOOD)
+    with pytest.raises(BadSampleError, match='img2.jpg.*empty_label'):
+        _build(root)  # empty_label=None: an image without annotation
+    disagree = GOOD + [_ann(5, 0, 2, [_square(20, 20, 4)])]
+    with pytest.raises(BadSampleError, match=r'img0.jpg.*\[0, 5\].*disagree'):
+        _build(_write(tmp_path / 'b', disagree), empty_label=0)
+    with pytest.raises(BadSampleError, match='category_map'):
+        _build(_write(tmp_path / 'c', GOOD), category_map={'0': 0},
+               empty_label=0)
+
+
+# ---------------------------------------------------------------- bad input
+def test_missing_json(tmp_path):
+    with pytest.raises(FileNotFoundError, match='_annotations.coco.json'):
+        _build(tmp_path)
+
+
+def test_unparsable_json(tmp_path):
+    (tmp_path / '_annotations.coco.json').write_text('{"images": [')
+    with pytest.raises(BadSampleError, match='_annotations.coco.json.*JSON'):
+        _build(tmp_path)
+
+
+BAD_CASES = {
+    'polygon_2_points': (
+        [_ann(7, 1, 1, [[1, 1, 5, 5]])], r'img1.jpg.*annotation id 7.*2 points'),
+    'zero_area': (
+        [_ann(8, 1, 1, [[1, 1, 5, 5, 9, 9]])], r'img1.jpg.*id 8.*zero-area'),
+    'unknown_image_id': (
+        [_ann(9, 42, 1, [_square(1, 1, 3)])], r'annotation id 9.*image_id 42'),
+    'unknown_category_id': (
+        [_ann(10, 1, 7, [_square(1, 1, 3)])],
+        r'img1.jpg.*annotation id 10.*category_id 7'),
+}
+
+
+@pytest.mark.parametrize('case', sorted(BAD_CASES))
+def test_bad_annotation_error_names_file_image_and_annotation(tmp_path, case):
+    anns, pattern = BAD_CASES[case]
+    root = _write(tmp_path / 'train', GOOD[:1] + anns)
+    with pytest.raises(BadSampleError, match=pattern) as err:
+        _build(root, empty_label=0)
+    assert '_annotations.coco.json' in str(err.value)
+
+
+@pytest.mark.parametrize('case', sorted(BAD_CASES))
+def test_bad_annotation_skipped_logged_and_counted(tmp_path, case, caplog):
+    anns, pattern = BAD_CASES[case]
+    root = _write(tmp_path / 'train', GOOD[:1] + anns)
+    ds = _build(root, empty_label=0, on_bad_sample='skip')
+    assert ds.build_report['skipped'] == 1
+    assert len(ds.skipped) == 1
+    import re
+    assert re.search(pattern, ds.skipped[0])
+    names = {osp.basename(ds[i]['img_path']) for i in range(len(ds))}
+    assert 'img0.jpg' in names
+    if case not in ('unknown_image_id', ):
+        assert 'img1.jpg' not in names  # the image with the bad annotation
+
+
+def _bad_image(root, how):
+    if how == 'missing':
+        (root / 'img1.jpg').unlink()
+    elif how == 'corrupt':
+        (root / 'img1.jpg').write_bytes(b'not a jpeg at all')
+    elif how == 'wrong_size':
+        cv2.imwrite(str(root / 'img1.jpg'), np.zeros((20, 32, 3), np.uint8))
+
+
+@pytest.mark.parametrize('how,pattern', [
+    ('missing', r'img1.jpg \(id 1\).*not found'),
+    ('corrupt', r'img1.jpg \(id 1\).*corrupt'),
+    ('wrong_size', r'img1.jpg \(id 1\).*32x20 but the JSON says 32x32'),
+])
+def test_bad_image_files(tmp_path, how, pattern):
+    root = _write(tmp_path / 'train', GOOD)
+    _bad_image(root, how)
+    with pytest.raises(BadSampleError, match=pattern):
+        _build(root, empty_label=0)
+    ds = _build(root, empty_label=0, on_bad_sample='skip')
+    assert len(ds) == 2 and ds.build_report['skipped'] == 1
+
+
+def test_out_of_image_coordinates_are_clipped_and_counted(tmp_path):
+    anns = [_ann(0, 0, 1, [[-5, -5, 40, -5, 40, 10, -5, 10]])]
+    ds = _build(_write(tmp_path / 'train', anns), empty_label=0)
+    assert ds.build_report['clipped_annotations'] == 1
+    info = [ds[i] for i in range(3) if ds[i]['img_id'] == 0][0]
+    poly = info['ann_info'][0]['segmentation'][0]
+    assert min(poly) >= 0 and max(poly) <= 32
+    mask = LoadTumorAnnotations()(dict(info))['gt_seg_map']
+    assert mask[0:10, :].all() and not mask[11:, :].any()
+
+
+def test_build_report_logged(tmp_path):
+    root = _write(tmp_path / 'train', GOOD + [_ann(7, 2, 1, [[1, 1, 5, 5]])])
+    logger = MMLogger.get_current_instance()
+    messages = []
+    handler_cls = __import__('logging').Handler
+
+    class _Keep(handler_cls):
+
+        def emit(self, record):
+            messages.append(record.getMessage())
+
+    h = _Keep()
+    logger.addHandler(h)
+    try:
+        _build(root, empty_label=0, on_bad_sample='skip')
+    finally:
+        logger.removeHandler(h)
+    assert any('skipped:' in m and 'annotation id 7' in m for m in messages)
+    assert any('2 images loaded, 1 bad samples skipped' in m
+               for m in messages)

@@ -1,0 +1,157 @@
+import copy
+
+import pytest
+import torch
+from mmengine.structures import PixelData
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+
+
+def _samples(n, h, w):
+    samples = []
+    for i in range(n):
+        s = SegDataSample(
+            metainfo=dict(
+                img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w),
+                padding_size=[0, 0, 0, 0]))
+        seg = torch.zeros(1, h, w, dtype=torch.long)
+        seg[:, h // 4:h // 2, w // 4:w // 2] = 1
+        s.gt_sem_seg = PixelData(data=seg)
+        s.set_field(torch.tensor([i % 2]), 'gt_label')
+        samples.append(s)
+    return samples
+
+
+def _build(model_cfg):
+    model_cfg = copy.deepcopy(model_cfg)
+    model_cfg.pop('data_preprocessor')
+    model = MODELS.build(model_cfg)
+    model.init_weights()
+    return model
+
+
+@pytest.mark.parametrize('shape', [(640, 640), (384, 512)])
+def test_tensor_mode_shapes(model_cfg, shape):
+    model = _build(model_cfg).eval()
+    h, w = shape
+    with torch.no_grad():
+        seg, cls = model(torch.randn(1, 3, h, w), mode='tensor')
+    # decode head output at 1/4 (1/8 map, one x2 upsampling stage)
+    assert tuple(seg.shape) == (1, 2, h // 4, w // 4)
+    assert tuple(cls.shape) == (1, 2)
+
+
+@pytest.mark.parametrize('shape', [(640, 640), (384, 512)])
+def test_predict_fields(model_cfg, shape):
+    model = _build(model_cfg).eval()
+    h, w = shape
+    with torch.no_grad():
+        results = model(torch.randn(2, 3, h, w), _samples(2, h, w),
+                        mode='predict')
+    assert len(results) == 2
+    for r in results:
+        assert tuple(r.pred_sem_seg.data.shape) == (1, h, w)
+        assert tuple(r.seg_logits.data.shape) == (2, h, w)
+        assert tuple(r.pred_score.shape) == (2, )
+        assert torch.isclose(r.pred_score.sum(), torch.tensor(1.0))
+        assert r.pred_label.item() == int(r.pred_score.argmax())
+    # without data samples too
+    with torch.no_grad():
+        results = model.predict(torch.randn(1, 3, h, w))
+    assert tuple(results[0].pred_sem_seg.data.shape) == (1, h, w)
+
+
+def test_loss_terms_weights_and_total(model_cfg):
+    model = _build(model_cfg).train()
+    inputs, samples = torch.randn(2, 3, 128, 128), _samples(2, 128, 128)
+    losses = model(inputs, samples, mode='loss')
+    expected_terms = {
+        'decode.loss_focal', 'decode.loss_dice', 'aux_0.loss_ce',
+        'aux_1.loss_ce', 'cls.loss_cls'
+    }
+    assert expected_terms <= set(losses)
+    total, log_vars = model.parse_losses(losses)
+    assert torch.isclose(total, sum(losses[k] for k in expected_terms))
+    assert torch.isclose(
+        torch.as_tensor(log_vars['loss']), total.detach(), atol=1e-5)
+    # each term carries its configured weight: recompute it unweighted
+    torch.manual_seed(1)
+    model.eval()  # fix dropout and NMF bases so we can recompute
+    x = model.extract_feat(inputs)
+    seg_logits = model.decode_head(x)
+    from mmseg.models.utils import resize
+    seg_logits = resize(seg_logits, size=(128, 128), mode='bilinear')
+    target = torch.stack([s.gt_sem_seg.data[0] for s in samples])
+    losses = model.decode_head.loss_by_feat(model.decode_head(x), samples)
+    focal, dice = model.decode_head.loss_decode
+    assert focal.loss_weight == pytest.approx(0.3)
+    assert dice.loss_weight == pytest.approx(0.3)
+    unweighted = focal(seg_logits, target) / focal.loss_weight
+    assert torch.isclose(losses['loss_focal'], 0.3 * unweighted, rtol=1e-4)
+    cls_logits = model.cls_head(x)
+    cls_loss = model.cls_head._get_loss(cls_logits, samples)['loss']
+    ce = torch.nn.functional.cross_entropy(cls_logits, torch.tensor([0, 1]))
+    assert torch.isclose(cls_loss, 0.4 * ce, rtol=1e-5)
+    aux_weights = [h.loss_decode.loss_weight for h in model.auxiliary_head]
+    assert sum(aux_weights) == pytest.approx(0.4)
+    assert focal.loss_weight + dice.loss_weight == pytest.approx(0.6)
+
+
+def test_gradients_reach_every_trained_parameter(model_cfg):
+    model = _build(model_cfg).train()
+    losses = model(
+        torch.randn(2, 3, 96, 96), _samples(2, 96, 96), mode='loss')
+    total, _ = model.parse_losses(losses)
+    total.backward()
+    missing = [
+        n for n, p in model.named_parameters()
+        if p.requires_grad and (p.grad is None or p.grad.abs().sum() == 0)
+    ]
+    assert missing == []
+
+
+def test_aux_heads_in_training_only(model_cfg):
+    model = _build(model_cfg)
+    calls = []
+    for head in model.auxiliary_head:
+        # heads call self.forward() directly, so wrap the bound method
+        def counted(inputs, _forward=head.forward):
+            calls.append(1)
+            return _forward(inputs)
+
+        head.forward = counted
+    model.train()
+    model(torch.randn(1, 3, 64, 64), _samples(1, 64, 64), mode='loss')
+    assert len(calls) == 2
+    calls.clear()
+    model.eval()
+    with torch.no_grad():
+        model(torch.randn(1, 3, 64, 64), _samples(1, 64, 64), mode='predict')
+        model(torch.randn(1, 3, 64, 64), mode='tensor')
+    assert calls == []
+
+
+def test_eval_is_bit_identical(model_cfg):
+    model = _build(model_cfg).eval()
+    x = torch.randn(1, 3, 256, 256)
+    with torch.no_grad():
+        a = model(x, mode='tensor')
+        b = model(x, mode='tensor')
+        r1 = model.predict(x)[0]
+        r2 = model.predict(x)[0]
+    assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
+    assert torch.equal(r1.seg_logits.data, r2.seg_logits.data)
+    assert torch.equal(r1.pred_score, r2.pred_score)
+    # ... and survives a save/load into a fresh model (bases are saved)
+    other = _build(model_cfg).eval()
+    other.load_state_dict(model.state_dict())
+    with torch.no_grad():
+        c = other(x, mode='tensor')
+    assert torch.equal(a[0], c[0]) and torch.equal(a[1], c[1])
+
+
+def test_parameter_budget(model_cfg):
+    model = _build(model_cfg)
+    total = sum(p.numel() for p in model.parameters())
+    aux = sum(p.numel() for p in model.auxiliary_head.parameters())
+    assert total - aux <= 1.5e6

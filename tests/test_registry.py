@@ -1,0 +1,43 @@
+"""``import mtnet_plugin`` makes every module visible in mmseg's registries."""
+import pytest
+from mmseg.registry import DATASETS, METRICS, MODELS, TRANSFORMS
+
+import mtnet_plugin  # noqa: F401
+
+EXPECTED = {
+    MODELS: [
+        'EfficientMTNetBackbone', 'MultiScaleFusion',
+        'ProgressiveLightHamHead', 'HamClsHead', 'MultiTaskEncoderDecoder',
+        'SoftmaxFocalLoss', 'TumorDiceLoss'
+    ],
+    DATASETS: ['CocoTumorDataset'],
+    TRANSFORMS:
+    ['LoadMRIImageFromFile', 'LoadTumorAnnotations', 'PackMultiTaskInputs'],
+    METRICS: ['TumorIoUMetric', 'ReadableConfusionMatrix'],
+}
+
+
+@pytest.mark.parametrize(
+    'registry,name',
+    [(r, n) for r, names in EXPECTED.items() for n in names],
+    ids=lambda x: getattr(x, 'name', x))
+def test_registered_in_mmseg(registry, name):
+    module = registry.get(name)
+    assert module is not None, f'{name} not in mmseg {registry.name}'
+    assert module.__module__.startswith('mtnet_plugin.')
+
+
+def test_every_public_class_is_registered():
+    """Nothing public in the plugin was forgotten in EXPECTED."""
+    import inspect
+    public = set()
+    for pkg in (mtnet_plugin.models, mtnet_plugin.datasets,
+                mtnet_plugin.evaluation):
+        for name in getattr(pkg, '__all__', dir(pkg)):
+            obj = getattr(pkg, name, None)
+            if inspect.isclass(obj) and obj.__module__.startswith(
+                    'mtnet_plugin.') and not issubclass(obj, Exception):
+                public.add(name)
+    expected = {n for names in EXPECTED.values() for n in names}
+    helpers = {'SELearningToDownsample'}  # a building block, like mmseg's
+    assert public - helpers <= expected
