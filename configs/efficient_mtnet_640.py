@@ -4,7 +4,6 @@
 _base_ = [
     './_base_/models/efficient_mtnet.py',
     './_base_/datasets/brain_tumor_coco.py',
-    './_base_/default_runtime.py',
+    './_base_/schedules/schedule_100e.py', './_base_/default_runtime.py'
 ]
 crop_size = (640, 640)
-model = dict(data_preprocessor=dict(size=crop_size))

@@ -1,6 +1,6 @@
 """``import mtnet_plugin`` makes every module visible in mmseg's registries."""
 import pytest
-from mmseg.registry import DATASETS, METRICS, MODELS, TRANSFORMS
+from mmseg.registry import DATASETS, HOOKS, METRICS, MODELS, TRANSFORMS
 
 import mtnet_plugin  # noqa: F401
 
@@ -14,6 +14,7 @@ EXPECTED = {
     TRANSFORMS:
     ['LoadMRIImageFromFile', 'LoadTumorAnnotations', 'PackMultiTaskInputs'],
     METRICS: ['TumorIoUMetric', 'ReadableConfusionMatrix'],
+    HOOKS: ['TumorOverlayHook'],
 }
 
 
@@ -32,7 +33,7 @@ def test_every_public_class_is_registered():
     import inspect
     public = set()
     for pkg in (mtnet_plugin.models, mtnet_plugin.datasets,
-                mtnet_plugin.evaluation):
+                mtnet_plugin.evaluation, mtnet_plugin.engine):
         for name in getattr(pkg, '__all__', dir(pkg)):
             obj = getattr(pkg, name, None)
             if inspect.isclass(obj) and obj.__module__.startswith(

@@ -64,3 +64,21 @@ def test_all_image_files_check(train_set):
             empty_label=0,
             pipeline=[]))
     assert len(ds) == 429
+
+
+def test_train_split_through_the_config_pipeline():
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    from ..conftest import REPO
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'efficient_mtnet_640.py'))
+    init_default_scope('mmseg')
+    cfg.train_dataloader.dataset.data_root = REAL_DATA
+    ds = DATASETS.build(cfg.train_dataloader.dataset)
+    assert len(ds) == 1502
+    for i in (0, 1, 2):
+        item = ds[i]
+        assert tuple(item['inputs'].shape) == (3, 640, 640)
+        sample = item['data_samples']
+        assert tuple(sample.gt_sem_seg.data.shape) == (1, 640, 640)
+        assert sample.gt_label.item() in (0, 1)

@@ -30,7 +30,7 @@ train_pipeline = [
         brightness_delta=24,
         contrast_range=(0.8, 1.2),
         saturation_range=(1.0, 1.0),
-        hue_delta=0),
+        hue_delta=1),  # greyscale: hue is irrelevant (0 breaks mmseg)
     dict(type='PackMultiTaskInputs'),
 ]
 test_pipeline = [

@@ -1,0 +1,138 @@
+"""tools/train.py and tools/test.py end to end, on tiny synthetic data."""
+import json
+import os
+import os.path as osp
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from mtnet_plugin.datasets.synthetic_mri import generate_dataset
+
+from ..conftest import REPO
+
+PY = sys.executable
+CONFIG = osp.join(REPO, 'configs', 'efficient_mtnet_demo_synthetic.py')
+
+
+@pytest.fixture(scope='module')
+def tiny_data(tmp_path_factory):
+    root = tmp_path_factory.mktemp('tiny_synthetic')
+    generate_dataset(
+        str(root), dict(train=16, valid=4, test=4), size=64, seed=5)
+    return str(root)
+
+
+def _options(data_root, **extra):
+    opts = {
+        'train_dataloader.dataset.data_root': data_root,
+        'val_dataloader.dataset.data_root': data_root,
+        'test_dataloader.dataset.data_root': data_root,
+        'train_dataloader.batch_size': 4,
+        'train_dataloader.num_workers': 0,
+        'train_dataloader.persistent_workers': False,
+        'val_dataloader.num_workers': 0,
+        'val_dataloader.persistent_workers': False,
+        'test_dataloader.num_workers': 0,
+        'test_dataloader.persistent_workers': False,
+        'default_hooks.logger.interval': 1,
+        'default_hooks.checkpoint.interval': 1,
+        'default_hooks.checkpoint.max_keep_ckpts': -1,
+        'param_scheduler': '[]',
+    }
+    opts.update(extra)
+    return ['--cfg-options'] + [f'{k}={v}' for k, v in opts.items()]
+
+
+def _env():
+    env = dict(os.environ, PYTHONUNBUFFERED='1', OMP_NUM_THREADS='1')
+    env['PYTHONPATH'] = REPO + os.pathsep + env.get('PYTHONPATH', '')
+    return env
+
+
+def test_train_then_test_with_overlays(tiny_data, tmp_path):
+    work = tmp_path / 'work'
+    subprocess.run(
+        [PY, osp.join(REPO, 'tools', 'train.py'), CONFIG, '--work-dir',
+         str(work)] + _options(
+             tiny_data, **{'train_cfg.max_epochs': 2,
+                           'train_cfg.val_interval': 1}),
+        check=True, env=_env(), capture_output=True, text=True)
+    best = sorted(work.glob('best_tumor_Dice_epoch_*.pth'))
+    assert len(best) == 1
+    out = subprocess.run(
+        [PY, osp.join(REPO, 'tools', 'test.py'), CONFIG, str(best[0]),
+         '--work-dir', str(tmp_path / 't'), '--show-dir',
+         str(tmp_path / 'ov'), '--out', str(tmp_path / 'm.json')] +
+        _options(tiny_data),
+        check=True, env=_env(), capture_output=True, text=True).stdout
+    metrics = json.load(open(tmp_path / 'm.json'))['metrics']
+    for key in ('mIoU', 'mDice', 'tumor_IoU', 'tumor_Dice', 'accuracy/top1',
+                'single-label/precision', 'single-label/recall',
+                'single-label/f1-score', 'confusion/gt_0_pred_0'):
+        assert key in metrics and f'  {key}' in out
+    assert len(list((tmp_path / 'ov').glob('*.png'))) == 4
+
+
+@pytest.mark.slow
+def test_resume_after_sigkill(tiny_data, tmp_path):
+    work = tmp_path / 'work'
+    cmd = [PY, osp.join(REPO, 'tools', 'train.py'), CONFIG, '--work-dir',
+           str(work)]
+    proc = subprocess.Popen(
+        cmd + _options(tiny_data, **{'train_cfg.max_epochs': 100,
+                                     'train_cfg.val_interval': 100}),
+        env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 300
+        while not (work / 'last_checkpoint').exists():
+            assert proc.poll() is None, 'training died before a checkpoint'
+            assert time.time() < deadline, 'no checkpoint within 300 s'
+            time.sleep(0.2)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    saved = (work / 'last_checkpoint').read_text().strip()
+    saved_epoch = torch.load(saved)['meta']['epoch']
+    assert saved_epoch >= 1
+    out = subprocess.run(
+        cmd + ['--resume'] + _options(
+            tiny_data, **{'train_cfg.max_epochs': saved_epoch + 1,
+                          'train_cfg.val_interval': 100}),
+        check=True, env=_env(), capture_output=True, text=True)
+    log = out.stdout + out.stderr
+    assert f'resumed epoch: {saved_epoch}, iter: {saved_epoch * 4}' in log
+    assert f'Epoch(train) [{saved_epoch + 1}][' in log
+    assert f'Epoch(train) [{saved_epoch}][' not in log  # not redone
+    final = torch.load(str(work / f'epoch_{saved_epoch + 1}.pth'))
+    assert final['meta']['iter'] == (saved_epoch + 1) * 4
+
+
+@pytest.mark.slow
+def test_two_process_cpu_training(tiny_data, tmp_path):
+    work = tmp_path / 'work'
+    out = subprocess.run(
+        [PY, '-m', 'torch.distributed.run', '--nproc_per_node=2',
+         '--master_port=29517',
+         osp.join(REPO, 'tools', 'train.py'), CONFIG, '--launcher',
+         'pytorch', '--work-dir', str(work)] +
+        _options(tiny_data, **{'train_cfg.max_epochs': 1,
+                               'train_cfg.val_interval': 100,
+                               'train_dataloader.batch_size': 2}),
+        env=_env(), capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    # 16 images, 2 ranks x batch 2 -> 4 iterations per epoch
+    assert '[rank 0] training finished at iteration 4' in out.stdout
+    assert '[rank 1] training finished at iteration 4' in out.stdout
+    # validation at the last epoch also ran distributed (gloo collect)
+    ckpts = sorted(p.name for p in work.glob('*.pth'))
+    assert ckpts == ['best_tumor_Dice_epoch_1.pth', 'epoch_1.pth']
+    log = out.stdout + out.stderr
+    assert log.count('Saving checkpoint at 1 epochs') == 1
+    state = torch.load(str(work / 'epoch_1.pth'))['state_dict']
+    assert not any(k.startswith('module.') for k in state)

@@ -1,0 +1,84 @@
+"""Test a checkpoint: every metric of both tasks, optional overlays.
+
+    python tools/test.py CONFIG CHECKPOINT [--show-dir DIR] [--out FILE]
+"""
+import argparse
+import json
+import os
+import os.path as osp
+
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+import mtnet_plugin  # noqa: F401  (registers modules, safe checkpoints)
+from mtnet_plugin.utils import init_cpu_dist_if_needed
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Test a segmentor')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='where logs and metrics go')
+    parser.add_argument(
+        '--out', help='write the metrics (and checkpoint, config) as JSON')
+    parser.add_argument(
+        '--show-dir',
+        help='write an overlay per image (mask outlines, true and predicted '
+        'class with its probability) into this folder')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the config, key=value')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def main():
+    args = parse_args()
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    cfg.load_from = args.checkpoint
+    if args.show_dir:
+        cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
+            dict(type='TumorOverlayHook', out_dir=args.show_dir)
+        ]
+    init_cpu_dist_if_needed(cfg, args.launcher)
+    runner = Runner.from_cfg(cfg)
+    metrics = runner.test()
+    width = max(len(k) for k in metrics)
+    print('\n'.join(['Test metrics:'] + [
+        f'  {k:<{width}}  {v:.4f}' if isinstance(v, float) else
+        f'  {k:<{width}}  {v}' for k, v in metrics.items()
+    ]))
+    if args.show_dir:
+        print(f'overlays written to {osp.abspath(args.show_dir)}')
+    if args.out:
+        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+        with open(args.out, 'w') as f:
+            json.dump(
+                dict(
+                    config=args.config,
+                    checkpoint=args.checkpoint,
+                    metrics={k: float(v) for k, v in metrics.items()}),
+                f,
+                indent=2)
+
+
+if __name__ == '__main__':
+    main()
