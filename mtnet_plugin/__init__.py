@@ -13,6 +13,6 @@ from .version import __version__
 
 register_checkpoint_safe_globals()
 
-from . import datasets, engine, evaluation, models  # noqa: E402,F401
+from . import apis, datasets, engine, evaluation, models  # noqa: E402,F401
 
 __all__ = ['__version__']

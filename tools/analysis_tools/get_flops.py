@@ -53,6 +53,11 @@ def count(cfg, shape):
             out['groups'][label] = by_module.get(attr, 0)
             out['params_groups'][label] = sum(
                 p.numel() for p in getattr(model, attr).parameters())
+    # Functional resizes (F.interpolate) are attributed to the root by the
+    # tracer rather than to the module that calls them.
+    out['groups']['other (functional resizes)'] = out['macs'] - sum(
+        out['groups'].values())
+    out['params_groups']['other (functional resizes)'] = 0
     return out
 
 

@@ -1,0 +1,3 @@
+from .tumor_inferencer import TumorInferencer
+
+__all__ = ['TumorInferencer']
