@@ -18,6 +18,9 @@ set -euo pipefail
 PY=${1:?python of the target environment}
 WHEEL_DIR=${2:?wheel cache directory}
 MMCV_VERSION=${MMCV_VERSION:-2.1.0}
+# What pip builds: the PyPI release, or a local sdist (machines without
+# network): MMCV_SOURCE=/path/mmcv-2.1.0.tar.gz
+MMCV_SOURCE=${MMCV_SOURCE:-mmcv==$MMCV_VERSION}
 
 if ls "$WHEEL_DIR"/mmcv-"$MMCV_VERSION"-*.whl >/dev/null 2>&1; then
   echo "[mmcv] cached wheel found in $WHEEL_DIR"
@@ -43,7 +46,7 @@ start=$(date +%s)
 CFLAGS="${MMCV_CFLAGS:--g0 -O1}" CXXFLAGS="${MMCV_CFLAGS:--g0 -O1}" \
   MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
   "$PY" -m pip wheel --disable-pip-version-check --no-deps \
-  --no-build-isolation --no-cache-dir "mmcv==$MMCV_VERSION" -w "$TMP_DIR"
+  --no-build-isolation --no-cache-dir "$MMCV_SOURCE" -w "$TMP_DIR"
 mkdir -p "$WHEEL_DIR"
 # Move into place only when complete: a killed build leaves no half wheel.
 mv "$TMP_DIR"/mmcv-*.whl "$WHEEL_DIR"/

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# GPU lease, call 1 of 2 (see README "Trained weights"): install the
+# OpenMMLab stack from carried wheels into /tmp/site, build mmcv's CPU ops
+# (the model calls none; CUDA ops are skipped by hiding the GPU during the
+# build), and stage the first part of the real train split in /tmp/data.
+set -euxo pipefail
+REPO=$(pwd)
+python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .devdata/wheels/*.whl
+export PYTHONPATH=/tmp/site:$REPO
+python3 -c "import pkg_resources, setuptools; print('setuptools', setuptools.__version__)"
+export CUDA_VISIBLE_DEVICES=
+mkdir -p /tmp/mmcv_whl
+MMCV_SOURCE=$REPO/.devdata/mmcv-2.1.0.tar.gz MAX_JOBS=16 bash tools/build_mmcv_wheel.sh python3 /tmp/mmcv_whl 2>&1 | tail -3 \
+  || { echo "mmcv build failed"; exit 1; }
+unset CUDA_VISIBLE_DEVICES
+python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site /tmp/mmcv_whl/mmcv-*.whl
+python3 -c "import mmcv, mmcv.ops, mmseg, mmpretrain, mtnet_plugin, torch; print('stack ok', mmcv.__version__, torch.__version__, torch.cuda.get_device_name())"
+mkdir -p /tmp/data && cp -r .devdata/dataA/* /tmp/data/
+ls /tmp/data/train | wc -l
