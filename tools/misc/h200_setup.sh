@@ -7,6 +7,9 @@ set -euxo pipefail
 REPO=$(pwd)
 python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .devdata/wheels/*.whl
 export PYTHONPATH=/tmp/site:$REPO
+# The image's transformers 5.x breaks mmpretrain's BLIP imports; this
+# throw-away install does not need the multimodal models.
+echo "WITH_MULTIMODAL = False" >> /tmp/site/mmpretrain/utils/dependency.py
 python3 -c "import pkg_resources, setuptools; print('setuptools', setuptools.__version__)"
 export CUDA_VISIBLE_DEVICES=
 mkdir -p /tmp/mmcv_whl

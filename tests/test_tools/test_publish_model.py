@@ -1,0 +1,33 @@
+import glob
+import hashlib
+import importlib.util
+import os.path as osp
+
+import torch
+
+from ..conftest import REPO
+
+spec = importlib.util.spec_from_file_location(
+    'publish_model',
+    osp.join(REPO, 'tools', 'model_converters', 'publish_model.py'))
+publish_model = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(publish_model)
+
+
+def test_strips_and_names_by_sha256(tmp_path):
+    src = tmp_path / 'epoch_3.pth'
+    torch.save(
+        dict(
+            state_dict={'w': torch.ones(3)},
+            optimizer={'state': {}},
+            message_hub={'log_scalars': {}},
+            meta=dict(epoch=3, iter=30, cfg='a long config text')),
+        str(src))
+    final = publish_model.publish(str(src), str(tmp_path / 'model.pth'))
+    sha = hashlib.sha256(open(final, 'rb').read()).hexdigest()
+    assert osp.basename(final) == f'model-{sha[:8]}.pth'
+    ckpt = torch.load(final)
+    assert set(ckpt) == {'state_dict', 'meta'}
+    assert ckpt['meta'] == dict(epoch=3, iter=30)
+    assert torch.equal(ckpt['state_dict']['w'], torch.ones(3))
+    assert not glob.glob(str(tmp_path / '*.tmp'))  # no half-written file
