@@ -4,6 +4,7 @@
 """
 import argparse
 import json
+import numbers
 import os
 import os.path as osp
 
@@ -63,8 +64,8 @@ def main():
     metrics = runner.test()
     width = max(len(k) for k in metrics)
     print('\n'.join(['Test metrics:'] + [
-        f'  {k:<{width}}  {v:.4f}' if isinstance(v, float) else
-        f'  {k:<{width}}  {v}' for k, v in metrics.items()
+        f'  {k:<{width}}  {v}' if isinstance(v, numbers.Integral) else
+        f'  {k:<{width}}  {float(v):.4f}' for k, v in metrics.items()
     ]))
     if args.show_dir:
         print(f'overlays written to {osp.abspath(args.show_dir)}')

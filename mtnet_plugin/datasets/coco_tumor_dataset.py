@@ -156,7 +156,7 @@ class CocoTumorDataset(BaseSegDataset):
         if isinstance(seg, list):
             if not seg:
                 return f'{where}: empty segmentation'
-            polys = []
+            polys, any_clipped = [], False
             for poly in seg:
                 if not isinstance(poly, list) or len(poly) < 6 or \
                         len(poly) % 2:
@@ -164,13 +164,14 @@ class CocoTumorDataset(BaseSegDataset):
                     return (f'{where}: polygon with {n} points '
                             '(at least 3 needed)')
                 poly, clipped = self._clip_polygon(poly, w, h)
-                if clipped:
-                    self.build_report['clipped_annotations'] += 1
-                    print_log(
-                        f'[CocoTumorDataset] {where}: coordinates outside '
-                        f'the {w}x{h} image clipped',
-                        logger='current')
+                any_clipped |= clipped
                 polys.append(poly)
+            if any_clipped:
+                self.build_report['clipped_annotations'] += 1
+                print_log(
+                    f'[CocoTumorDataset] {where}: coordinates outside the '
+                    f'{w}x{h} image clipped',
+                    logger='current')
             if sum(self._polygon_area(p) for p in polys) <= 0:
                 return f'{where}: zero-area annotation'
             ann['segmentation'] = polys
@@ -193,17 +194,14 @@ class CocoTumorDataset(BaseSegDataset):
         images = {img['id']: img for img in coco['images']}
         cats = {c['id']: c for c in coco['categories']}
         if self.label_mode == 'category':
-            unknown = [
-                c['name'] for c in coco['categories']
-                if c['name'] not in self.category_map
-            ]
             # Only categories that annotations use must be mapped (the
             # Roboflow super-category is not).
             used = {a.get('category_id') for a in coco['annotations']}
-            missing = [
-                cats[i]['name'] for i in used
-                if i in cats and cats[i]['name'] in unknown
-            ]
+            missing = {
+                cats[i]['name']
+                for i in used
+                if i in cats and cats[i]['name'] not in self.category_map
+            }
             if missing:
                 raise BadSampleError(
                     f'{ann_path}: categories {sorted(missing)} are used by '

@@ -14,6 +14,17 @@ data_preprocessor = dict(
     size_divisor=32)
 # NMF of the Hamburgers: rank 16, mmseg's step counts.
 ham_kwargs = dict(MD_S=1, MD_R=16, train_steps=6, eval_steps=7, inv_t=100)
+aux_head = dict(
+    type='FCNHead',
+    channels=32,
+    num_convs=1,
+    concat_input=False,
+    dropout_ratio=0.1,
+    num_classes=2,
+    norm_cfg=norm_cfg,
+    align_corners=False,
+    loss_decode=dict(
+        type='CrossEntropyLoss', use_sigmoid=False, loss_weight=0.2))
 model = dict(
     type='MultiTaskEncoderDecoder',
     data_preprocessor=data_preprocessor,
@@ -55,33 +66,10 @@ model = dict(
             dict(type='SoftmaxFocalLoss', gamma=2.0, loss_weight=0.3),
             dict(type='TumorDiceLoss', class_indices=(1, ), loss_weight=0.3),
         ]),
+    # FCN heads on stages 1 (64 ch, 1/16) and 2 (96 ch, 1/32), 0.2 each.
     auxiliary_head=[
-        dict(
-            type='FCNHead',
-            in_channels=64,
-            in_index=1,
-            channels=32,
-            num_convs=1,
-            concat_input=False,
-            dropout_ratio=0.1,
-            num_classes=2,
-            norm_cfg=norm_cfg,
-            align_corners=False,
-            loss_decode=dict(
-                type='CrossEntropyLoss', use_sigmoid=False, loss_weight=0.2)),
-        dict(
-            type='FCNHead',
-            in_channels=96,
-            in_index=2,
-            channels=32,
-            num_convs=1,
-            concat_input=False,
-            dropout_ratio=0.1,
-            num_classes=2,
-            norm_cfg=norm_cfg,
-            align_corners=False,
-            loss_decode=dict(
-                type='CrossEntropyLoss', use_sigmoid=False, loss_weight=0.2)),
+        dict(aux_head, in_channels=64, in_index=1),
+        dict(aux_head, in_channels=96, in_index=2),
     ],
     cls_head=dict(
         type='HamClsHead',

@@ -28,9 +28,9 @@ class ReadableConfusionMatrix(ConfusionMatrix):
     def compute_metrics(self, results: List) -> Dict[str, int]:
         matrix = super().compute_metrics(results)['result']
         n = matrix.shape[0]
-        names = list((self.dataset_meta or {}).get('cls_classes',
-                                                   range(n)))[:n]
-        names = [str(x) for x in names] + [str(i) for i in range(len(names), n)]
+        given = list((self.dataset_meta or {}).get('cls_classes', ()))
+        names = [str(given[i]) if i < len(given) else str(i)
+                 for i in range(n)]
         table = PrettyTable(['gt \\ pred'] + names)
         for i in range(n):
             table.add_row([names[i]] + [int(v) for v in matrix[i]])

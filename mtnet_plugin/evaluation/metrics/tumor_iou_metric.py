@@ -1,12 +1,8 @@
 """Segmentation metric that reports the tumor class on its own."""
-from collections import OrderedDict
 from typing import Dict, List
 
-import numpy as np
-from mmengine.logging import MMLogger, print_log
 from mmseg.evaluation import IoUMetric
 from mmseg.registry import METRICS
-from prettytable import PrettyTable
 
 
 @METRICS.register_module()
@@ -37,29 +33,21 @@ class TumorIoUMetric(IoUMetric):
         self.tumor_class = tumor_class
 
     def compute_metrics(self, results: List) -> Dict[str, float]:
-        logger: MMLogger = MMLogger.get_current_instance()
-        results = tuple(zip(*results))
-        area_i, area_u, area_p, area_l = (sum(r) for r in results)
-        ret = self.total_area_to_metrics(area_i, area_u, area_p, area_l,
-                                         self.metrics, self.nan_to_num,
-                                         self.beta)
+        """mmseg's metrics (and per-class table), plus ``tumor_IoU`` and
+        ``tumor_Dice`` from the areas summed over the evaluation set."""
+        metrics = super().compute_metrics(results)
         classes = list(self.dataset_meta['classes'])
-        metrics = OrderedDict(aAcc=np.round(ret.pop('aAcc') * 100, 2))
-        for key, val in ret.items():
-            metrics['m' + key] = np.round(np.nanmean(val) * 100, 2)
         if self.tumor_class not in classes:
             raise KeyError(f'class {self.tumor_class!r} not in the dataset '
                            f'classes {classes}')
         t = classes.index(self.tumor_class)
-        if 'IoU' in ret:
-            metrics['tumor_IoU'] = np.round(float(ret['IoU'][t]) * 100, 2)
-        if 'Dice' in ret:
-            metrics['tumor_Dice'] = np.round(float(ret['Dice'][t]) * 100, 2)
-
-        table = PrettyTable()
-        table.add_column('Class', classes)
-        for key, val in ret.items():
-            table.add_column(key, [round(float(v) * 100, 2) for v in val])
-        print_log('per class results:', logger)
-        print_log('\n' + table.get_string(), logger=logger)
-        return {k: float(v) for k, v in metrics.items()}
+        inter, union, pred, label = (float(sum(r[i][t] for r in results))
+                                     for i in range(4))
+        nan = float('nan') if self.nan_to_num is None else self.nan_to_num
+        if 'mIoU' in metrics:
+            metrics['tumor_IoU'] = round(
+                100 * inter / union, 2) if union else nan
+        if 'mDice' in metrics:
+            metrics['tumor_Dice'] = round(
+                200 * inter / (pred + label), 2) if pred + label else nan
+        return metrics
