@@ -118,8 +118,19 @@ class CocoTumorDataset(BaseSegDataset):
 
     def _read_json(self) -> dict:
         if not osp.isfile(self.ann_file):
+            split = osp.basename(osp.dirname(self.ann_file))
+            hint = ''
+            if split == 'test':
+                # The Roboflow export has train/valid/test; copies that keep
+                # test/ back (like ../shared) have only the first two.
+                hint = (
+                    '. This copy has no test/ split; to evaluate on valid/ '
+                    'instead, add --cfg-options '
+                    'test_dataloader.dataset.ann_file='
+                    'valid/_annotations.coco.json '
+                    'test_dataloader.dataset.data_prefix.img_path=valid')
             raise FileNotFoundError(
-                f'COCO annotation file not found: {self.ann_file}')
+                f'COCO annotation file not found: {self.ann_file}{hint}')
         try:
             with open(self.ann_file, encoding='utf-8-sig') as f:
                 coco = json.load(f)

@@ -63,7 +63,22 @@ val_dataloader = dict(
         data_prefix=dict(img_path='valid'),
         test_mode=True,
         pipeline=test_pipeline))
-test_dataloader = val_dataloader
+# The export's held-out test/ split. Copies without it (e.g. ../shared) get
+# a FileNotFoundError that says how to evaluate on valid/ instead:
+#   --cfg-options test_dataloader.dataset.ann_file=valid/_annotations.coco.json
+#                 test_dataloader.dataset.data_prefix.img_path=valid
+test_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        **dataset_kwargs,
+        data_root=data_root,
+        ann_file='test/_annotations.coco.json',
+        data_prefix=dict(img_path='test'),
+        test_mode=True,
+        pipeline=test_pipeline))
 # One evaluator, both tasks (keys documented in the README):
 #   aAcc, mIoU, mDice          means over background AND tumor (mmseg's)
 #   tumor_IoU, tumor_Dice      the tumor class alone

@@ -13,9 +13,9 @@ data_preprocessor = dict(
     seg_pad_val=255,
     size_divisor=32)
 # NMF of the Hamburgers: rank 16, mmseg's step counts.
-ham_kwargs = dict(MD_S=1, MD_R=16, train_steps=6, eval_steps=7, inv_t=100)
+ham_kwargs = dict(MD_S=1, MD_R=16, train_steps=6, eval_steps=7)
 aux_head = dict(
-    type='FCNHead',
+    type='FCNAuxHead',
     channels=32,
     num_convs=1,
     concat_input=False,

@@ -1,6 +1,8 @@
+from .cached_compose import CachedCompose
 from .formatting import PackMultiTaskInputs
 from .loading import LoadMRIImageFromFile, LoadTumorAnnotations
 
 __all__ = [
-    'LoadMRIImageFromFile', 'LoadTumorAnnotations', 'PackMultiTaskInputs'
+    'CachedCompose', 'LoadMRIImageFromFile', 'LoadTumorAnnotations',
+    'PackMultiTaskInputs'
 ]

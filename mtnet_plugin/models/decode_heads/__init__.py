@@ -1,3 +1,5 @@
+from .fcn_aux_head import FCNAuxHead
 from .progressive_light_ham_head import ProgressiveLightHamHead
+from .seg_accuracy_mixin import SegAccuracyMixin
 
-__all__ = ['ProgressiveLightHamHead']
+__all__ = ['FCNAuxHead', 'ProgressiveLightHamHead', 'SegAccuracyMixin']

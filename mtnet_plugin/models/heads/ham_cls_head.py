@@ -76,6 +76,5 @@ class HamClsHead(StackedLinearClsHead):
         if self.squeeze is not None:
             x = self.squeeze(x)
         x = self.pool(self.hamburger(x)).flatten(1)
-        for layer in self.layers[:-1]:
-            x = layer(x)
-        return x
+        # mmpretrain's hidden FC layers on the pooled vector.
+        return super().pre_logits((x, ))

@@ -34,6 +34,10 @@ class MultiTaskEncoderDecoder(EncoderDecoder):
         cls_head (dict): Config of the classification head (e.g.
             :class:`HamClsHead`); it reads the image label from each
             ``SegDataSample``'s ``gt_label``.
+        channels_last (bool): Keep weights and feature maps in NHWC
+            (``torch.channels_last``) memory format; oneDNN convolutions
+            on CPU and cuDNN with AMP on GPU run faster that way. Outputs
+            are the same up to float rounding. Default: False.
         **kwargs: ``backbone``, ``decode_head``, ``neck``,
             ``auxiliary_head``, ``train_cfg``, ``test_cfg``,
             ``data_preprocessor``, ``pretrained``, ``init_cfg`` of
@@ -46,6 +50,7 @@ class MultiTaskEncoderDecoder(EncoderDecoder):
                  cls_head: ConfigType,
                  neck: OptConfigType = None,
                  auxiliary_head: OptConfigType = None,
+                 channels_last: bool = False,
                  **kwargs):
         super().__init__(
             backbone=backbone,
@@ -54,6 +59,15 @@ class MultiTaskEncoderDecoder(EncoderDecoder):
             auxiliary_head=auxiliary_head,
             **kwargs)
         self.cls_head = MODELS.build(cls_head)
+        self.channels_last = channels_last
+        if channels_last:
+            self.to(memory_format=torch.channels_last)
+
+    def extract_feat(self, inputs: Tensor):
+        """Backbone and neck features of (N, C, H, W) ``inputs``."""
+        if self.channels_last:
+            inputs = inputs.contiguous(memory_format=torch.channels_last)
+        return super().extract_feat(inputs)
 
     @property
     def with_cls_head(self) -> bool:

@@ -32,3 +32,41 @@ def test_multiple_inputs_resized_to_first():
     head = _head(in_channels=[128, 64], in_index=[0, 1]).eval()
     x = (torch.randn(1, 128, 16, 16), torch.randn(1, 64, 8, 8))
     assert tuple(head(x).shape) == (1, 2, 32, 32)
+
+
+def test_without_upsampling_it_is_mmseg_light_ham_head():
+    """Same weights, same NMF bases: the outputs of mmseg's LightHamHead
+    and ours (no up stage) agree, so the forward is mmseg's."""
+    ours = _head(up_channels=(), channels=32).eval()
+    theirs = MODELS.build(
+        dict(type='LightHamHead', in_channels=[128], in_index=[-1],
+             channels=32, ham_channels=64, ham_kwargs=dict(MD_R=16),
+             num_classes=2)).eval()
+    theirs.hamburger.ham.rand_init = False
+    theirs.hamburger.ham.register_buffer('bases', torch.zeros(1, 64, 16))
+    theirs.load_state_dict(ours.state_dict())  # strict: same modules
+    x = (torch.rand(2, 128, 12, 10), )
+    assert torch.allclose(ours(x), theirs(x), atol=1e-5)
+
+
+def test_learns_a_mask_at_twice_the_input_resolution():
+    """A few Adam steps on one fixed sample fit a rectangle whose edges
+    fall between input cells: only the upsampling stage can place them."""
+    torch.manual_seed(0)
+    head = _head(in_channels=[16], channels=16, ham_channels=16,
+                 ham_kwargs=dict(MD_R=4), up_channels=(16, ),
+                 dropout_ratio=0.0)
+    x = (torch.randn(1, 16, 8, 8), )
+    target = torch.zeros(1, 16, 16, dtype=torch.long)
+    target[:, 5:11, 3:9] = 1  # odd edges: not representable at 8x8
+    opt = torch.optim.Adam(head.parameters(), lr=1e-2)
+    ce = torch.nn.CrossEntropyLoss()
+    head.train()
+    for _ in range(150):
+        opt.zero_grad()
+        loss = ce(head(x), target)
+        loss.backward()
+        opt.step()
+    pred = head.eval()(x).argmax(1)
+    assert tuple(pred.shape) == (1, 16, 16)
+    assert (pred == target).float().mean() > 0.97
