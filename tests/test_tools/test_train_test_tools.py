@@ -75,6 +75,47 @@ def test_train_then_test_with_overlays(tiny_data, tmp_path):
                 'single-label/f1-score', 'confusion/gt_0_pred_0'):
         assert key in metrics and f'  {key}' in out
     assert len(list((tmp_path / 'ov').glob('*.png'))) == 4
+    # The values are those of the checkpoint's predictions: recompute them
+    # here from predict() with plain numpy.
+    inter = pred_area = gt_area = correct = 0
+    cells = {}
+    for sample in _predict_test_split(best[0], tiny_data):
+        p = sample.pred_sem_seg.data.numpy() == 1
+        g = sample.gt_sem_seg.data.numpy() == 1
+        inter, pred_area, gt_area = (inter + (p & g).sum(),
+                                     pred_area + p.sum(), gt_area + g.sum())
+        gt, pr = int(sample.gt_label), int(sample.pred_label)
+        correct += gt == pr
+        cells[(gt, pr)] = cells.get((gt, pr), 0) + 1
+    assert gt_area > 0
+    dice = 200 * inter / (pred_area + gt_area) if pred_area + gt_area else 0
+    assert metrics['tumor_Dice'] == pytest.approx(dice, abs=0.01)
+    assert metrics['accuracy/top1'] == pytest.approx(100 * correct / 4)
+    for gt in (0, 1):
+        for pr in (0, 1):
+            assert metrics[f'confusion/gt_{gt}_pred_{pr}'] == \
+                cells.get((gt, pr), 0)
+    assert 0 <= metrics['mIoU'] <= 100
+
+
+def _predict_test_split(ckpt, data_root):
+    from mmengine.config import Config
+    from mmengine.dataset import pseudo_collate
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import load_checkpoint
+    from mmseg.registry import DATASETS, MODELS
+    cfg = Config.fromfile(CONFIG)
+    init_default_scope('mmseg')
+    model = MODELS.build(cfg.model).eval()
+    load_checkpoint(model, str(ckpt), map_location='cpu')
+    ds_cfg = cfg.test_dataloader.dataset
+    ds_cfg.data_root = data_root
+    dataset = DATASETS.build(ds_cfg)
+    out = []
+    with torch.no_grad():
+        for i in range(len(dataset)):
+            out += model.test_step(pseudo_collate([dataset[i]]))
+    return out
 
 
 @pytest.mark.slow

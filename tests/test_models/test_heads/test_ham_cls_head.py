@@ -38,12 +38,16 @@ def test_loss_reads_gt_label_from_seg_data_samples():
         s.set_field(torch.tensor([label]), 'gt_label')
         samples.append(s)
     feats = (torch.randn(3, 128, 4, 4), )
+    head.eval()  # fixed NMF bases, no dropout: loss() is recomputable
     losses = head.loss(feats, samples)
-    logits = head(feats)  # train mode: dropout/NMF are random, so recompute
     assert set(losses) == {'loss'}
-    assert losses['loss'] > 0
-    head.eval()
     logits = head(feats)
-    expected = 0.4 * torch.nn.functional.cross_entropy(
-        logits, torch.tensor([0, 1, 1]))
-    assert torch.isclose(head._get_loss(logits, samples)['loss'], expected)
+    ce = torch.nn.functional.cross_entropy
+    expected = 0.4 * ce(logits, torch.tensor([0, 1, 1]))
+    assert torch.isclose(losses['loss'], expected)
+    # the labels are read from the samples: other labels, other loss
+    for s, label in zip(samples, (1, 0, 0)):
+        s.set_field(torch.tensor([label]), 'gt_label')
+    assert torch.isclose(
+        head.loss(feats, samples)['loss'],
+        0.4 * ce(logits, torch.tensor([1, 0, 0])))

@@ -57,10 +57,38 @@ def test_background_excluded_unlike_mean_over_all_classes():
     assert torch.isclose(auto(pred, target), tumor(pred, target))
 
 
-def test_ignore_index_and_weight():
+def test_ignore_index():
     target = torch.tensor([[[1, 255]]])
     pred = _onehot_logits(torch.tensor([[[1, 1]]]))
-    loss = MODELS.build(
-        dict(type='TumorDiceLoss', smooth=0.0, loss_weight=0.3))
+    loss = MODELS.build(dict(type='TumorDiceLoss', smooth=0.0))
     assert loss(pred, target) < 1e-6  # the ignored pixel does not count
+    # ... while counted as background it halves the precision
+    counted = loss(pred, torch.tensor([[[1, 0]]]))
+    assert torch.isclose(counted, torch.tensor(1 - 2 / 3), atol=1e-4)
     assert loss.loss_name == 'loss_dice'
+
+
+def test_loss_weight_scales_the_loss():
+    target = torch.tensor([[[1, 0, 1, 0]]])
+    pred = _onehot_logits(torch.tensor([[[1, 1, 0, 0]]]))  # dice 1/2
+    plain = MODELS.build(dict(type='TumorDiceLoss', smooth=0.0))
+    scaled = MODELS.build(
+        dict(type='TumorDiceLoss', smooth=0.0, loss_weight=0.3))
+    assert torch.isclose(plain(pred, target), torch.tensor(0.5), atol=1e-3)
+    assert torch.isclose(
+        scaled(pred, target), 0.3 * plain(pred, target), atol=1e-6)
+
+
+def test_pixel_weight_removes_pixels_from_the_sums():
+    """weight=0 on a pixel acts like ignoring it; weight 1 changes
+    nothing."""
+    target = torch.tensor([[[1, 0, 1, 0]]])
+    pred = _onehot_logits(torch.tensor([[[1, 1, 0, 0]]]))
+    loss = MODELS.build(dict(type='TumorDiceLoss', smooth=0.0))
+    ones = torch.ones(1, 1, 4)
+    assert torch.isclose(loss(pred, target, weight=ones), loss(pred, target))
+    # drop the false positive (pixel 1) and the miss (pixel 2): perfect
+    w = torch.tensor([[[1.0, 0.0, 0.0, 1.0]]])
+    assert loss(pred, target, weight=w) < 1e-3
+    ignored = torch.tensor([[[1, 255, 255, 0]]])
+    assert torch.isclose(loss(pred, target, weight=w), loss(pred, ignored))

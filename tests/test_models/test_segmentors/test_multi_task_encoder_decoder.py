@@ -61,7 +61,7 @@ def test_predict_fields(model_cfg, shape):
     assert tuple(results[0].pred_sem_seg.data.shape) == (1, h, w)
 
 
-def test_loss_terms_weights_and_total(model_cfg):
+def test_loss_terms_and_total(model_cfg):
     model = _build(model_cfg).train()
     inputs, samples = torch.randn(2, 3, 128, 128), _samples(2, 128, 128)
     losses = model(inputs, samples, mode='loss')
@@ -74,27 +74,41 @@ def test_loss_terms_weights_and_total(model_cfg):
     assert torch.isclose(total, sum(losses[k] for k in expected_terms))
     assert torch.isclose(
         torch.as_tensor(log_vars['loss']), total.detach(), atol=1e-5)
-    # each term carries its configured weight: recompute it unweighted
-    torch.manual_seed(1)
-    model.eval()  # fix dropout and NMF bases so we can recompute
-    x = model.extract_feat(inputs)
-    seg_logits = model.decode_head(x)
-    from mmseg.models.utils import resize
-    seg_logits = resize(seg_logits, size=(128, 128), mode='bilinear')
-    target = torch.stack([s.gt_sem_seg.data[0] for s in samples])
-    losses = model.decode_head.loss_by_feat(model.decode_head(x), samples)
-    focal, dice = model.decode_head.loss_decode
-    assert focal.loss_weight == pytest.approx(0.3)
-    assert dice.loss_weight == pytest.approx(0.3)
-    unweighted = focal(seg_logits, target) / focal.loss_weight
-    assert torch.isclose(losses['loss_focal'], 0.3 * unweighted, rtol=1e-4)
-    cls_logits = model.cls_head(x)
-    cls_loss = model.cls_head._get_loss(cls_logits, samples)['loss']
-    ce = torch.nn.functional.cross_entropy(cls_logits, torch.tensor([0, 1]))
-    assert torch.isclose(cls_loss, 0.4 * ce, rtol=1e-5)
-    aux_weights = [h.loss_decode.loss_weight for h in model.auxiliary_head]
-    assert sum(aux_weights) == pytest.approx(0.4)
-    assert focal.loss_weight + dice.loss_weight == pytest.approx(0.6)
+
+
+# The design's weights: segmentation 0.6 (focal 0.3 + Dice 0.3),
+# classification 0.4, auxiliary 0.4 (0.2 per head).
+DESIGN_WEIGHTS = {
+    'decode.loss_focal': 0.3,
+    'decode.loss_dice': 0.3,
+    'aux_0.loss_ce': 0.2,
+    'aux_1.loss_ce': 0.2,
+    'cls.loss_cls': 0.4,
+}
+
+
+def test_each_term_is_scaled_by_the_design_weight(model_cfg):
+    """The default model's loss terms equal the design weights times the
+    same terms of an identical model whose loss weights are all 1."""
+    weighted = _build(model_cfg)
+    unit_cfg = copy.deepcopy(model_cfg)
+    for loss in unit_cfg.decode_head.loss_decode:
+        loss.loss_weight = 1.0
+    for head in unit_cfg.auxiliary_head:
+        head.loss_decode.loss_weight = 1.0
+    unit_cfg.cls_head.loss.loss_weight = 1.0
+    unit = _build(unit_cfg)
+    unit.load_state_dict(weighted.state_dict())
+    inputs, samples = torch.randn(2, 3, 96, 96), _samples(2, 96, 96)
+    # eval: no dropout, fixed NMF bases, so both see the same function
+    weighted.eval()
+    unit.eval()
+    with torch.no_grad():
+        a = weighted.loss(inputs, samples)
+        b = unit.loss(inputs, samples)
+    for key, w in DESIGN_WEIGHTS.items():
+        assert b[key] > 0, key
+        assert torch.isclose(a[key], w * b[key], rtol=1e-4), key
 
 
 def test_gradients_reach_every_trained_parameter(model_cfg):
@@ -148,6 +162,22 @@ def test_eval_is_bit_identical(model_cfg):
     with torch.no_grad():
         c = other(x, mode='tensor')
     assert torch.equal(a[0], c[0]) and torch.equal(a[1], c[1])
+
+
+def test_channels_last_gives_the_same_outputs(model_cfg):
+    """channels_last changes the memory layout only."""
+    nchw = _build(model_cfg).eval()
+    cl_cfg = copy.deepcopy(model_cfg)
+    cl_cfg.channels_last = True
+    nhwc = _build(cl_cfg).eval()
+    nhwc.load_state_dict(nchw.state_dict())
+    conv = next(m for m in nhwc.modules() if isinstance(m, torch.nn.Conv2d))
+    assert conv.weight.is_contiguous(memory_format=torch.channels_last)
+    x = torch.randn(2, 3, 96, 128)
+    with torch.no_grad():
+        a, b = nchw(x, mode='tensor'), nhwc(x, mode='tensor')
+    assert torch.allclose(a[0], b[0], atol=1e-4)
+    assert torch.allclose(a[1], b[1], atol=1e-4)
 
 
 def test_parameter_budget(model_cfg):
