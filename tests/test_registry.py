@@ -16,7 +16,7 @@ EXPECTED = {
     ['LoadMRIImageFromFile', 'LoadTumorAnnotations', 'PackMultiTaskInputs',
      'CachedCompose'],
     METRICS: ['TumorIoUMetric', 'ReadableConfusionMatrix'],
-    HOOKS: ['TumorOverlayHook'],
+    HOOKS: ['TumorOverlayHook', 'AtomicCheckpointHook'],
 }
 
 
