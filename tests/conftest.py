@@ -32,3 +32,10 @@ def synthetic_root(tmp_path_factory):
 @pytest.fixture(autouse=True)
 def _seed():
     torch.manual_seed(0)
+
+
+@pytest.fixture(autouse=True)
+def _mmseg_scope():
+    """Configs name modules without a scope, as under mmseg's Runner."""
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmseg')

@@ -8,6 +8,7 @@ from mmengine.logging import print_log
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 from PIL import Image
+from pycocotools import mask as mask_utils
 
 
 class BadSampleError(ValueError):
@@ -159,6 +160,16 @@ class CocoTumorDataset(BaseSegDataset):
             sum(xs[i] * ys[(i + 1) % n] - xs[(i + 1) % n] * ys[i]
                 for i in range(n))) / 2
 
+    @staticmethod
+    def _rle(seg: dict, h: int, w: int) -> dict:
+        """A compressed RLE from an uncompressed or compressed one."""
+        if isinstance(seg['counts'], list):
+            return mask_utils.frPyObjects(seg, h, w)
+        rle = dict(seg)
+        if isinstance(rle['counts'], str):
+            rle['counts'] = rle['counts'].encode('ascii')
+        return rle
+
     def _check_annotation(self, ann: dict, img: dict, where: str):
         """Validate (and clip) one annotation in place; return an error
         message or None."""
@@ -190,8 +201,12 @@ class CocoTumorDataset(BaseSegDataset):
             if list(seg['size']) != [h, w]:
                 return (f'{where}: RLE size {seg["size"]} differs from the '
                         f'image size [{h}, {w}]')
-            if ann.get('area', 1) == 0:
-                return f'{where}: zero-area annotation'
+            try:
+                area = int(mask_utils.area(self._rle(seg, h, w)))
+            except Exception as e:  # pycocotools: TypeError, ValueError...
+                return f'{where}: unreadable RLE ({e})'
+            if area == 0:
+                return f'{where}: zero-area annotation (empty RLE)'
         else:
             return f'{where}: unsupported segmentation {type(seg).__name__}'
         return None

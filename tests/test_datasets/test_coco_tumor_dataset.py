@@ -141,6 +141,38 @@ def test_category_mode_errors(tmp_path):
 
 
 # ---------------------------------------------------------------- bad input
+@pytest.mark.parametrize('kw,pattern', [
+    (dict(label_mode='boxes'), r'label_mode.*boxes'),
+    (dict(on_bad_sample='ignore'), r'on_bad_sample.*ignore'),
+])
+def test_invalid_options(tmp_path, kw, pattern):
+    root = _write(tmp_path / 'train', GOOD)
+    with pytest.raises(ValueError, match=pattern):
+        _build(root, **kw)
+
+
+def test_missing_images_key_names_the_file(tmp_path):
+    root = _write(tmp_path / 'train', GOOD)
+    ann = root / '_annotations.coco.json'
+    coco = json.loads(ann.read_text())
+    del coco['images']
+    ann.write_text(json.dumps(coco))
+    with pytest.raises(BadSampleError,
+                       match=r'_annotations.coco.json.*"images"'):
+        _build(root)
+
+
+def test_missing_test_split_says_how_to_use_valid(tmp_path):
+    _write(tmp_path / 'valid', GOOD)
+    with pytest.raises(FileNotFoundError,
+                       match=r'test/_annotations.coco.json.*no test/ split'
+                       r'.*test_dataloader.dataset.ann_file=valid/'):
+        DATASETS.build(dict(
+            type='CocoTumorDataset', data_root=str(tmp_path), pipeline=[],
+            ann_file='test/_annotations.coco.json',
+            data_prefix=dict(img_path='test')))
+
+
 def test_missing_json(tmp_path):
     with pytest.raises(FileNotFoundError, match='_annotations.coco.json'):
         _build(tmp_path)
@@ -162,6 +194,25 @@ BAD_CASES = {
     'unknown_category_id': (
         [_ann(10, 1, 7, [_square(1, 1, 3)])],
         r'img1.jpg.*annotation id 10.*category_id 7'),
+    'odd_length_polygon': (
+        [_ann(11, 1, 1, [[1, 1, 5, 1, 5, 5, 1]])],
+        r'img1.jpg.*annotation id 11.*polygon'),
+    'empty_segmentation': (
+        [_ann(12, 1, 1, [])], r'img1.jpg.*annotation id 12.*empty'),
+    'unsupported_segmentation_type': (
+        [_ann(13, 1, 1, 'a string')],
+        r'img1.jpg.*annotation id 13.*unsupported segmentation str'),
+    'rle_size_differs_from_image': (
+        [_ann(14, 1, 1, dict(size=[16, 16], counts=[0, 256]))],
+        r'img1.jpg.*annotation id 14.*RLE size \[16, 16\] differs.*'
+        r'\[32, 32\]'),
+    'zero_area_rle': (  # all background, whatever its 'area' field says
+        [_ann(15, 1, 1, dict(size=[32, 32], counts=[1024]))],
+        r'img1.jpg.*annotation id 15.*zero-area'),
+    'zero_area_compressed_rle': (
+        [_ann(16, 1, 1, dict(size=[32, 32], counts=mask_utils.encode(
+            np.zeros((32, 32), np.uint8, order='F'))['counts'].decode()))],
+        r'img1.jpg.*annotation id 16.*zero-area'),
 }
 
 

@@ -157,15 +157,17 @@ def test_resume_after_sigkill(tiny_data, tmp_path):
 @pytest.mark.slow
 def test_two_process_cpu_training(tiny_data, tmp_path):
     work = tmp_path / 'work'
+    # through the user-facing script, with its multi-node variables set
+    # to a one-node run
+    env = dict(_env(), PYTHON=PY, NNODES='1', NODE_RANK='0',
+               MASTER_ADDR='127.0.0.1', PORT='29517')
     out = subprocess.run(
-        [PY, '-m', 'torch.distributed.run', '--nproc_per_node=2',
-         '--master_port=29517',
-         osp.join(REPO, 'tools', 'train.py'), CONFIG, '--launcher',
-         'pytorch', '--work-dir', str(work)] +
+        ['bash', osp.join(REPO, 'tools', 'dist_train.sh'), CONFIG, '2',
+         '--work-dir', str(work)] +
         _options(tiny_data, **{'train_cfg.max_epochs': 1,
                                'train_cfg.val_interval': 100,
                                'train_dataloader.batch_size': 2}),
-        env=_env(), capture_output=True, text=True, timeout=600)
+        env=env, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     # 16 images, 2 ranks x batch 2 -> 4 iterations per epoch
     assert '[rank 0] training finished at iteration 4' in out.stdout
@@ -177,3 +179,35 @@ def test_two_process_cpu_training(tiny_data, tmp_path):
     assert log.count('Saving checkpoint at 1 epochs') == 1
     state = torch.load(str(work / 'epoch_1.pth'))['state_dict']
     assert not any(k.startswith('module.') for k in state)
+
+
+@pytest.mark.parametrize('script,positional', [
+    ('dist_train.sh', ['cfg.py', '4']),
+    ('dist_test.sh', ['cfg.py', 'ckpt.pth', '4']),
+])
+def test_dist_scripts_pass_multi_node_settings_to_torchrun(script,
+                                                           positional):
+    """PYTHON=echo prints the torchrun command line instead of running."""
+    env = dict(os.environ, PYTHON='echo', NNODES='2', NODE_RANK='1',
+               MASTER_ADDR='10.1.2.3', PORT='29999')
+    out = subprocess.run(
+        ['bash', osp.join(REPO, 'tools', script)] + positional + ['--x'],
+        env=env, capture_output=True, text=True, check=True).stdout.split()
+    assert out[:2] == ['-m', 'torch.distributed.run']
+    for flag in ('--nnodes=2', '--node_rank=1', '--master_addr=10.1.2.3',
+                 '--nproc_per_node=4', '--master_port=29999'):
+        assert flag in out
+    tool_name = script.replace('dist_', '').replace('.sh', '.py')
+    tool = next(i for i, a in enumerate(out) if a.endswith(tool_name))
+    assert out[tool + 1:] == positional[:-1] + ['--launcher', 'pytorch',
+                                                '--x']
+    # defaults: one node, local master
+    env = dict(os.environ, PYTHON='echo')
+    for k in ('NNODES', 'NODE_RANK', 'MASTER_ADDR', 'PORT'):
+        env.pop(k, None)
+    out = subprocess.run(
+        ['bash', osp.join(REPO, 'tools', script)] + positional, env=env,
+        capture_output=True, text=True, check=True).stdout.split()
+    for flag in ('--nnodes=1', '--node_rank=0', '--master_addr=127.0.0.1',
+                 '--master_port=29500'):
+        assert flag in out

@@ -23,9 +23,15 @@ class LoadMRIImageFromFile(BaseTransform):
         percentiles (tuple[float]): Intensity range mapped to 0-255 for
             non-8-bit images. Default: (0.5, 99.5).
         to_float32 (bool): Return float32 instead of uint8. Default: False.
-        ignore_empty (bool): Return None (the dataset then draws another
-            sample, and it is logged) for an unreadable file instead of
-            raising. Default: False.
+        ignore_empty (bool): For an unreadable file, log a line naming it
+            and return None instead of raising. What happens next is
+            mmengine's ``BaseDataset``: in training it draws another
+            sample (at most ``max_refetch`` times); in test mode
+            (``test_mode=True``) it raises, since a test set must not
+            silently shrink. To leave unreadable files out of a test set,
+            let the dataset check them when it loads
+            (``CocoTumorDataset(check_image_files=True,
+            on_bad_sample='skip')``). Default: False.
 
     Raises:
         IOError: naming the file, when it cannot be decoded.

@@ -50,3 +50,54 @@ def test_tumor_annotations_to_mask_and_label():
     empty = LoadTumorAnnotations()(
         dict(height=4, width=4, gt_label=0, ann_info=[]))
     assert not empty['gt_seg_map'].any()
+
+
+def _dataset_with_a_file_broken_after_loading(tmp_path, test_mode):
+    """A 2-image split whose second image breaks after the dataset was
+    built (so the build-time check cannot catch it)."""
+    import json
+    from mmseg.registry import DATASETS
+    root = tmp_path / 'split'
+    root.mkdir()
+    images = []
+    for i in range(2):
+        cv2.imwrite(str(root / f'img{i}.png'), np.full((8, 8, 3), 50 * i,
+                                                       np.uint8))
+        images.append(dict(id=i, file_name=f'img{i}.png', width=8, height=8))
+    cats = [dict(id=1, name='0'), dict(id=2, name='1')]
+    anns = [dict(id=i, image_id=i, category_id=1, iscrowd=0,
+                 segmentation=[[1, 1, 5, 1, 5, 5, 1, 5]]) for i in range(2)]
+    (root / '_annotations.coco.json').write_text(
+        json.dumps(dict(images=images, annotations=anns, categories=cats)))
+    ds = DATASETS.build(dict(
+        type='CocoTumorDataset', data_root=str(root), test_mode=test_mode,
+        category_map={'0': 0, '1': 1}, max_refetch=5,
+        pipeline=[dict(type='LoadMRIImageFromFile', ignore_empty=True)]))
+    (root / 'img1.png').write_bytes(b'broken')
+    return ds
+
+
+def test_ignore_empty_in_training_draws_another_sample_and_logs(tmp_path):
+    import logging
+
+    from mmengine.logging import MMLogger
+    ds = _dataset_with_a_file_broken_after_loading(tmp_path, False)
+    logged = []
+    handler = logging.Handler()
+    handler.emit = lambda record: logged.append(record.getMessage())
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(handler)
+    try:
+        for _ in range(3):
+            assert ds[1]['img_path'].endswith('img0.png')
+    finally:
+        logger.removeHandler(handler)
+    assert any('skipped unreadable image' in m and 'img1.png' in m
+               for m in logged)
+
+
+def test_ignore_empty_in_test_mode_raises(tmp_path):
+    ds = _dataset_with_a_file_broken_after_loading(tmp_path, True)
+    assert ds[0]['img_path'].endswith('img0.png')
+    with pytest.raises(Exception, match='should not get `None`'):
+        ds[1]
