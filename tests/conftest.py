@@ -39,3 +39,32 @@ def _mmseg_scope():
     """Configs name modules without a scope, as under mmseg's Runner."""
     from mmengine.registry import init_default_scope
     init_default_scope('mmseg')
+
+
+def shipped_checkpoint():
+    """(config path, checkpoint path) of the weights in checkpoints/, or
+    None. The config is the one named in the checkpoint's meta."""
+    import glob
+    paths = sorted(glob.glob(osp.join(REPO, 'checkpoints', '*.pth')))
+    if not paths:
+        return None
+    assert len(paths) == 1, f'one shipped checkpoint expected: {paths}'
+    meta = torch.load(paths[0], map_location='cpu').get('meta', {})
+    config = meta.get('config', 'configs/efficient_mtnet_640.py')
+    return osp.join(REPO, config), paths[0]
+
+
+@pytest.fixture(scope='session')
+def shipped():
+    found = shipped_checkpoint()
+    if found is None:
+        pytest.skip('no shipped checkpoint')
+    return found
+
+
+@pytest.fixture(scope='session')
+def real_data():
+    """The real export (../shared), or skip: users do not have it."""
+    if not osp.isdir(osp.join(REAL_DATA, 'valid')):
+        pytest.skip(f'real data not found at {REAL_DATA}')
+    return REAL_DATA

@@ -1,16 +1,20 @@
 """Strip a training checkpoint for release, the OpenMMLab way.
 
-Keeps ``state_dict`` and a small ``meta`` (epoch, iter, mmengine version,
-dataset meta), drops optimizer and message hub, writes to a temporary file
-first and renames it to ``<out-stem>-<first 8 hex of sha256>.pth`` only when
-complete (a killed run leaves no half-written checkpoint).
+Keeps ``state_dict`` (with mmengine's ``EMAHook`` that is the averaged
+model) and a small ``meta`` (epoch, iter, seed, mmengine version, dataset
+meta, plus the ``config`` and git ``commit`` that produced it), drops
+optimizer, EMA copy and message hub, writes to a temporary file first and
+renames it to ``<out-stem>-<first 8 hex of sha256>.pth`` only when complete
+(a killed run leaves no half-written checkpoint).
 
-    python tools/model_converters/publish_model.py IN.pth OUT.pth
+    python tools/model_converters/publish_model.py IN.pth OUT.pth \
+        --config configs/efficient_mtnet_320_2core.py --commit b0bcdfd
 """
 import argparse
 import hashlib
 import os
 import os.path as osp
+import subprocess
 
 import torch
 
@@ -20,9 +24,23 @@ KEEP_META = ('epoch', 'iter', 'mmengine_version', 'dataset_meta', 'seed',
              'experiment_name', 'time')
 
 
-def publish(in_file: str, out_file: str) -> str:
+def git_commit() -> str:
+    """The checkout's HEAD, or 'unknown' outside a git checkout."""
+    try:
+        return subprocess.run(
+            ['git', 'rev-parse', 'HEAD'], capture_output=True, text=True,
+            check=True, cwd=osp.dirname(osp.abspath(__file__))).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return 'unknown'
+
+
+def publish(in_file: str, out_file: str, config: str = None,
+            commit: str = None) -> str:
     ckpt = torch.load(in_file, map_location='cpu')
     meta = {k: v for k, v in ckpt.get('meta', {}).items() if k in KEEP_META}
+    if config is not None:
+        meta['config'] = config
+    meta['commit'] = commit or git_commit()
     slim = dict(state_dict=ckpt['state_dict'], meta=meta)
     tmp = out_file + '.tmp'
     torch.save(slim, tmp)
@@ -38,8 +56,12 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('in_file')
     p.add_argument('out_file')
+    p.add_argument('--config', help='the config that trained it (stored in '
+                   'meta, relative to the repository)')
+    p.add_argument('--commit', help='the commit that trained it (default: '
+                   'the current HEAD)')
     args = p.parse_args()
-    final = publish(args.in_file, args.out_file)
+    final = publish(args.in_file, args.out_file, args.config, args.commit)
     print(f'published {final} ({osp.getsize(final) / 1e6:.2f} MB)')
 
 
