@@ -8,8 +8,13 @@ allow-lists the classes that mmengine checkpoints hold for ``torch.load``
 """
 import mmseg  # noqa: F401  (checks the mmcv version)
 
-from .utils import register_checkpoint_safe_globals
-from .version import __version__
+from .utils.transformers_compat import guard_mmpretrain_multimodal
+
+# before anything imports mmpretrain.models (transformers >= 5 breaks it)
+guard_mmpretrain_multimodal()
+
+from .utils import register_checkpoint_safe_globals  # noqa: E402
+from .version import __version__  # noqa: E402
 
 register_checkpoint_safe_globals()
 

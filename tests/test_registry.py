@@ -16,7 +16,8 @@ EXPECTED = {
     ['LoadMRIImageFromFile', 'LoadTumorAnnotations', 'PackMultiTaskInputs',
      'CachedCompose'],
     METRICS: ['TumorIoUMetric', 'ReadableConfusionMatrix'],
-    HOOKS: ['TumorOverlayHook', 'AtomicCheckpointHook'],
+    HOOKS: ['TumorOverlayHook', 'AtomicCheckpointHook',
+            'ResumableEarlyStoppingHook'],
 }
 
 

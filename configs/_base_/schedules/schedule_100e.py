@@ -33,7 +33,7 @@ default_hooks = dict(
     visualization=dict(type='SegVisualizationHook'))
 custom_hooks = [
     dict(
-        type='EarlyStoppingHook',
+        type='ResumableEarlyStoppingHook',
         monitor=monitor,
         rule='greater',
         patience=15),
