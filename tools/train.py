@@ -6,13 +6,11 @@ distributed training (gloo) and the plugin's checkpoint safety.
     torchrun --nproc_per_node=2 tools/train.py CONFIG --launcher pytorch
 """
 import argparse
-import logging
 import os
 import os.path as osp
 
 import torch
 from mmengine.config import Config, DictAction
-from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 import mtnet_plugin  # noqa: F401  (registers modules, safe checkpoints)
@@ -62,19 +60,11 @@ def main():
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     if args.amp:
+        # mmengine's AmpOptimWrapper asserts a CUDA-like device
         if not torch.cuda.is_available():
-            raise SystemExit('--amp needs a GPU (mmengine AmpOptimWrapper '
-                             'asserts a CUDA-like device)')
-        optim_wrapper = cfg.optim_wrapper.type
-        if optim_wrapper == 'AmpOptimWrapper':
-            print_log('AMP training is already enabled in your config.',
-                      logger='current', level=logging.WARNING)
-        else:
-            assert optim_wrapper == 'OptimWrapper', (
-                '`--amp` is only supported when the optimizer wrapper type is '
-                f'`OptimWrapper` but got {optim_wrapper}.')
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
-            cfg.optim_wrapper.loss_scale = 'dynamic'
+            raise SystemExit('--amp needs a GPU')
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     cfg.resume = args.resume
     init_cpu_dist_if_needed(cfg, args.launcher)
 
