@@ -40,7 +40,7 @@ runner = Runner(
     optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
     train_cfg=dict(by_epoch=True, max_epochs=epochs),
     default_hooks=dict(checkpoint=dict(type='AtomicCheckpointHook',
-                                       interval=1)),
+                                       interval=1, max_keep_ckpts=1)),
     default_scope='mmseg', resume=resume)
 if limit:
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
@@ -58,11 +58,14 @@ def _train(work, epochs, resume=False, limit=0):
 
 
 def test_failed_save_keeps_previous_checkpoint_and_resume_works(tmp_path):
+    """With max_keep_ckpts=1 mmengine would delete epoch_2.pth before
+    writing epoch_3.pth; here it is kept until epoch 3 is safely saved."""
     work = tmp_path / 'work'
     first = _train(work, 2)
     assert first.returncode == 0, first.stderr[-2000:]
     epoch_2 = (work / 'epoch_2.pth').read_bytes()
     assert (work / 'last_checkpoint').read_text().endswith('epoch_2.pth')
+    assert not (work / 'epoch_1.pth').exists()  # max_keep_ckpts=1
 
     # epoch 3's save hits a 40 kB file-size limit half-way
     failed = _train(work, 3, resume=True, limit=40000)
@@ -79,3 +82,4 @@ def test_failed_save_keeps_previous_checkpoint_and_resume_works(tmp_path):
     ckpt = torch.load(str(work / 'epoch_3.pth'), weights_only=False)
     assert ckpt['meta']['epoch'] == 3
     assert (work / 'last_checkpoint').read_text().endswith('epoch_3.pth')
+    assert not (work / 'epoch_2.pth').exists()  # removed after the save
