@@ -80,31 +80,33 @@ def test_file_name_keys_meta_and_strict_load(shipped):
         assert {'commit', 'seed'} <= set(ckpt['meta'])
 
 
-def test_predictions_on_valid_subset_are_pinned(shipped, real_data):
+@pytest.fixture(scope='module')
+def subset(shipped, real_data):
+    """The shipped model, the valid subset and its predictions (once)."""
+    config, path = shipped
+    cfg, model = _model(config, path)
+    ds = _valid_subset(cfg)
+    return cfg, model, ds, _predict(model, ds)
+
+
+def test_predictions_on_valid_subset_are_pinned(shipped, subset):
     """A change that degrades what the shipped weights predict fails
     here."""
-    config, path = shipped
-    assert osp.basename(path) == PINNED['checkpoint'], \
+    assert osp.basename(shipped[1]) == PINNED['checkpoint'], \
         'new weights: recompute PINNED (see the module docstring)'
-    cfg, model = _model(config, path)
-    dice, acc = _dice_and_accuracy(_predict(model, _valid_subset(cfg)))
+    dice, acc = _dice_and_accuracy(subset[3])
     assert dice == pytest.approx(PINNED['tumor_Dice'], abs=0.5)
     assert acc == pytest.approx(PINNED['accuracy'], abs=100 / SUBSET + 1e-6)
 
 
 @pytest.fixture(scope='module')
-def well_segmented(shipped, real_data):
-    """Three subset images the weights segment well at 640x640, with
-    their ground-truth masks."""
-    config, path = shipped
-    cfg, model = _model(config, path)
-    ds = _valid_subset(cfg)
-    scored = []
-    for i, s in enumerate(_predict(model, ds)):
-        d, _ = _dice_and_accuracy([s])
-        scored.append((d, i))
-    picks = [i for _, i in sorted(scored, reverse=True)[:3]]
-    return cfg, model, [ds.get_data_info(i) for i in picks]
+def well_segmented(subset):
+    """Three subset images the weights segment well, with their ground
+    truth."""
+    cfg, model, ds, preds = subset
+    scored = sorted(((_dice_and_accuracy([s])[0], i)
+                     for i, s in enumerate(preds)), reverse=True)
+    return cfg, model, [ds.get_data_info(i) for _, i in scored[:3]]
 
 
 @pytest.mark.parametrize('size', [(500, 375), (257, 311)])
