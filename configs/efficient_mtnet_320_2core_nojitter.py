@@ -1,4 +1,5 @@
-# Ablation of efficient_mtnet_320_2core.py: the same recipe without the
+# The shipped weights' recipe (README, "Trained weights"):
+# efficient_mtnet_320_2core.py without the
 # scale jitter and random crop (the cached 320x320 image is augmented by
 # flip, rotation and photometric distortion only). Trained second, same
 # seed, to measure what the jitter does.
