@@ -68,17 +68,12 @@ val_dataloader = dict(
 #   --cfg-options test_dataloader.dataset.ann_file=valid/_annotations.coco.json
 #                 test_dataloader.dataset.data_prefix.img_path=valid
 test_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
+    val_dataloader,
     dataset=dict(
-        **dataset_kwargs,
-        data_root=data_root,
+        val_dataloader['dataset'],
         ann_file='test/_annotations.coco.json',
-        data_prefix=dict(img_path='test'),
-        test_mode=True,
-        pipeline=test_pipeline))
+        data_prefix=dict(img_path='test')))
+
 # One evaluator, both tasks (keys documented in the README):
 #   aAcc, mIoU, mDice          means over background AND tumor (mmseg's)
 #   tumor_IoU, tumor_Dice      the tumor class alone
