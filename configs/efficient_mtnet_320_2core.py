@@ -19,7 +19,7 @@ _base_ = ['./efficient_mtnet_640.py']
 crop_size = (320, 320)
 cache_size = (400, 400)  # the largest scale the jitter asks for
 ham_kwargs = dict(
-    MD_S=1, MD_R=16, train_steps=6, eval_steps=7, one_step_grad=True)
+    MD_S=1, MD_R=16, train_steps=6, eval_steps=2, one_step_grad=True)
 model = dict(
     channels_last=True,
     decode_head=dict(ham_kwargs=ham_kwargs),

@@ -1,7 +1,9 @@
 """Python inference API for both tasks."""
 import os
 import os.path as osp
-from typing import List, Optional, Sequence, Union
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from typing import Iterator, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -10,8 +12,10 @@ from mmcv.transforms import Compose
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
-from mmseg.registry import MODELS
+from mmseg.registry import TRANSFORMS
+
+from .backends import build_backend
+from .inference import init_model, load_inference_weights
 
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
 InputType = Union[str, np.ndarray]
@@ -21,13 +25,32 @@ class TumorInferencer:
     """Segment the tumor and classify the image, for one image, an array, a
     list of them or a folder.
 
+    Every backend gets the same preprocessed batch (the config's test
+    pipeline, then ``model.data_preprocessor``) and its logits go through
+    the same ``model.postprocess_result`` that ``model.predict`` uses, so
+    masks come back at each input's own size whatever the backend.
+
     Args:
         model (str | Config | nn.Module): A config (path or ``Config``) to
             build the model from, or a built model (then ``cfg`` is needed
             for the pipeline unless the model carries one as ``model.cfg``).
-        checkpoint (str, optional): Weights to load.
+        checkpoint (str, optional): Weights to load. The training-only
+            auxiliary heads in it are dropped (one log line says so).
         device (str): 'cpu' or 'cuda[:i]'. Default: 'cpu'.
         cfg (str | Config, optional): Config of a model passed as a module.
+        backend (str): 'pytorch', 'compile', 'onnxruntime', or 'auto' (the
+            fastest installed: onnxruntime on CPU, else pytorch; see
+            :func:`mtnet_plugin.apis.backends.default_backend`).
+            Default: 'auto'.
+        onnx_file (str, optional): For 'onnxruntime': an exported file,
+            checked against the model on load. Default: export on first use
+            and cache it beside the checkpoint.
+        precision (str): 'fp32', 'fp16' or 'bf16' (autocast; PyTorch
+            backends). Default: 'fp32'.
+        compile_mode (str): ``torch.compile`` mode for 'compile', e.g.
+            'reduce-overhead' (CUDA graphs on a GPU). Default: 'default'.
+        num_workers (int): Threads that read and preprocess the next images
+            while the current batch runs. Default: 2.
 
     Each result is a dict::
 
@@ -45,27 +68,33 @@ class TumorInferencer:
                  model: Union[str, Config, nn.Module],
                  checkpoint: Optional[str] = None,
                  device: str = 'cpu',
-                 cfg: Optional[Union[str, Config]] = None):
+                 cfg: Optional[Union[str, Config]] = None,
+                 backend: str = 'auto',
+                 onnx_file: Optional[str] = None,
+                 precision: str = 'fp32',
+                 compile_mode: str = 'default',
+                 num_workers: int = 2):
         import mtnet_plugin  # noqa: F401
         if isinstance(model, nn.Module):
             cfg = cfg if cfg is not None else getattr(model, 'cfg', None)
             if cfg is None:
                 raise ValueError('a model passed as a module needs `cfg` '
                                  '(its config) for the test pipeline')
-        else:
-            cfg = model
-        self.cfg = Config.fromfile(cfg) if isinstance(cfg, str) else cfg
-        init_default_scope(self.cfg.get('default_scope', 'mmseg'))
-        if not isinstance(model, nn.Module):
-            model_cfg = self.cfg.model.copy()
-            model_cfg.pop('auxiliary_head', None)  # training only
-            model_cfg['train_cfg'] = None
-            model = MODELS.build(model_cfg)
+            self.cfg = Config.fromfile(cfg) if isinstance(cfg, str) else cfg
+            init_default_scope(self.cfg.get('default_scope', 'mmseg'))
             if checkpoint is not None:
-                load_checkpoint(model, checkpoint, map_location='cpu')
-        elif checkpoint is not None:
-            load_checkpoint(model, checkpoint, map_location='cpu')
-        self.model = model.to(device).eval()
+                load_inference_weights(model, checkpoint)
+            if getattr(model, 'cfg', None) is None:
+                model.cfg = self.cfg
+            self.model = model.to(device).eval()
+        else:
+            self.model = init_model(model, checkpoint, device)
+            self.cfg = self.model.cfg
+        self.backend = build_backend(
+            backend, self.model, precision=precision,
+            compile_mode=compile_mode, onnx_file=onnx_file,
+            checkpoint=checkpoint)
+        self.num_workers = num_workers
         meta = self.cfg.get('metainfo', None) or \
             self.cfg.train_dataloader.dataset.get('metainfo', {}) or {}
         self.cls_classes = list(meta.get('cls_classes', ('0', '1')))
@@ -73,9 +102,9 @@ class TumorInferencer:
             t for t in self.cfg.test_pipeline
             if t['type'] not in ('LoadTumorAnnotations', 'LoadAnnotations')
         ]
-        self.file_pipeline = Compose(pipeline)
-        array_pipeline = [dict(type='LoadImageFromNDArray')] + pipeline[1:]
-        self.array_pipeline = Compose(array_pipeline)
+        self.load_file = TRANSFORMS.build(pipeline[0])
+        self.load_array = TRANSFORMS.build(dict(type='LoadImageFromNDArray'))
+        self.transform = Compose(pipeline[1:])
 
     @staticmethod
     def list_images(folder: str) -> List[str]:
@@ -91,30 +120,110 @@ class TumorInferencer:
             return [inputs]
         return list(inputs)
 
-    def _prepare(self, item: InputType) -> dict:
+    def _prepare(self, item: InputType):
+        """(packed sample, the image as loaded: (H, W, 3) uint8 BGR)."""
         if isinstance(item, np.ndarray):
             img = item if item.ndim == 3 else np.repeat(
                 item[..., None], 3, axis=2)
-            return self.array_pipeline(dict(img=img))
-        return self.file_pipeline(dict(img_path=item))
+            results = self.load_array(dict(img=img))
+        else:
+            results = self.load_file(dict(img_path=item))
+        image = results['img']
+        return self.transform(results), image
+
+    def _prepared(self, items: list) -> Iterator[tuple]:
+        """(item, (sample, image) or None, error or None) in input order;
+        up to ``2 * num_workers`` items are read ahead by a thread pool."""
+        if self.num_workers <= 0:
+            for item in items:
+                try:
+                    yield item, self._prepare(item), None
+                except Exception as e:
+                    yield item, None, e
+            return
+        with ThreadPoolExecutor(self.num_workers) as pool:
+            pending, it = deque(), iter(items)
+            for item in it:
+                pending.append((item, pool.submit(self._prepare, item)))
+                if len(pending) >= 2 * self.num_workers:
+                    break
+            while pending:
+                item, future = pending.popleft()
+                nxt = next(it, None)
+                if nxt is not None:
+                    pending.append((nxt, pool.submit(self._prepare, nxt)))
+                try:
+                    yield item, future.result(), None
+                except Exception as e:
+                    yield item, None, e
+
+    def collate(self, inputs: Union[InputType, Sequence[InputType]]) -> dict:
+        """The test pipeline's batch of ``inputs``: what ``model.test_step``
+        (the ``predict()`` path of ``tools/test.py``) takes."""
+        return pseudo_collate(
+            [self._prepare(x)[0] for x in self._expand(inputs)])
 
     @torch.no_grad()
+    def _run_batch(self, batch: list) -> List[dict]:
+        data = pseudo_collate([sample for _, (sample, _) in batch])
+        data = self.model.data_preprocessor(data, False)
+        seg_logits, cls_logits = self.backend(data['inputs'])
+        samples = self.model.postprocess_result(seg_logits,
+                                                data['data_samples'])
+        probs = torch.softmax(cls_logits.float(), dim=1).cpu().numpy()
+        return [
+            self._to_result(item, s, p)
+            for (item, _), s, p in zip(batch, samples, probs)
+        ]
+
+    def iter_results(self,
+                     inputs: Union[InputType, Sequence[InputType]],
+                     batch_size: int = 1,
+                     skip_errors: bool = False,
+                     keep_image: bool = False) -> Iterator[dict]:
+        """Yield one result per input, in order, running ``batch_size``
+        images per forward while the next ones are read.
+
+        Args:
+            skip_errors (bool): For an input that cannot be read, yield
+                ``dict(path=..., error=message)`` and go on, instead of
+                raising.
+            keep_image (bool): Add ``image``, the input as loaded
+                ((H, W, 3) uint8 BGR), e.g. for overlays.
+        """
+        pending = []  # (item, prepared, error) in input order
+        for entry in self._prepared(self._expand(inputs)):
+            if entry[2] is not None and not skip_errors:
+                raise entry[2]
+            pending.append(entry)
+            if sum(e[2] is None for e in pending) == batch_size:
+                yield from self._finish(pending, keep_image)
+                pending = []
+        if pending:
+            yield from self._finish(pending, keep_image)
+
+    def _finish(self, pending, keep_image):
+        good = [(item, prep) for item, prep, error in pending if error is None]
+        results = iter(self._run_batch(good) if good else [])
+        for item, prepared, error in pending:
+            if error is not None:
+                yield dict(path=item if isinstance(item, str) else None,
+                           error=str(error))
+                continue
+            res = next(results)
+            if keep_image:
+                res['image'] = prepared[1]
+            yield res
+
     def __call__(self, inputs: Union[InputType, Sequence[InputType]],
                  batch_size: int = 1) -> List[dict]:
-        """Run inference; see the class docstring for the result fields."""
-        items = self._expand(inputs)
-        results = []
-        for start in range(0, len(items), batch_size):
-            chunk = items[start:start + batch_size]
-            data = pseudo_collate([self._prepare(x) for x in chunk])
-            for item, sample in zip(chunk, self.model.test_step(data)):
-                results.append(self._to_result(item, sample))
-        return results
+        """Run inference; see the class docstring for the result fields.
+        An input that cannot be read raises (naming the file)."""
+        return list(self.iter_results(inputs, batch_size))
 
-    def _to_result(self, item, sample) -> dict:
+    def _to_result(self, item, sample, probs: np.ndarray) -> dict:
         mask = (sample.pred_sem_seg.data[0] == 1).cpu().numpy().astype(
             np.uint8)
-        probs = sample.pred_score.float().cpu().numpy()
         idx = int(probs.argmax())
         area = int(mask.sum())
         ys, xs = np.nonzero(mask)

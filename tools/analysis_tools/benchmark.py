@@ -1,48 +1,66 @@
-"""Latency / throughput of a segmentor's forward, optionally against a peer.
+"""Latency / throughput of a segmentor's forward per inference backend,
+optionally against a peer, and the infer CLI's images/s on a folder.
 
-Times the tensor-mode forward (``_forward``: for EfficientMTNet both the
-segmentation and the classification branch) on random input: no dataset and
-no checkpoint needed. Warm-up runs first; with ``--compare`` the two models
-are timed alternately in the same process, so both see the same machine
-state, and the ratio of medians is printed.
+Times what each backend of ``TumorInferencer`` runs on a preprocessed batch
+(for EfficientMTNet both the segmentation and the classification branch,
+seg logits resized to the input) on random input: no dataset needed, a
+checkpoint optional. Warm-up runs first; every model and backend is timed
+alternately in the same process, so all see the same machine state, and
+the ratio of medians to the peer (``--compare``, run eagerly) is printed.
 
 Examples:
-    # CPU, batch 1, 2 threads, against mmseg's Fast-SCNN
+    # CPU, batch 1, 2 threads: every backend against mmseg's Fast-SCNN
     python tools/analysis_tools/benchmark.py configs/efficient_mtnet_640.py \
         --device cpu --threads 2 --repeat 30 \
+        --backend pytorch onnxruntime compile \
         --compare configs/fast_scnn_peer_640.py
-    # GPU, batch 32, bf16 autocast
+    # and the infer CLI end to end on a folder (median of 3 runs)
+    python tools/analysis_tools/benchmark.py CONFIG CKPT --threads 2 \
+        --backend onnxruntime --folder data/some_640px_jpegs --repeat 0
+    # GPU, batch 1, CUDA graphs; batch 32 with bf16 autocast
     python tools/analysis_tools/benchmark.py configs/efficient_mtnet_640.py \
-        --device cuda --batch-size 32 --bf16
+        --device cuda --backend compile --compile-mode reduce-overhead
+    python tools/analysis_tools/benchmark.py configs/efficient_mtnet_640.py \
+        --device cuda --batch-size 32 --bf16 --backend pytorch compile
 """
 import argparse
 import contextlib
 import logging
+import os.path as osp
+import re
+import subprocess
+import sys
 import time
 
 import numpy as np
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.logging import MMLogger
-from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
-from mmseg.registry import MODELS
+
+from mtnet_plugin.apis import BACKENDS, build_backend, init_model
 
 
 def build(config, checkpoint=None, cfg_options=None, device='cpu',
           channels_last=False):
-    cfg = Config.fromfile(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
-    cfg.model.pop('auxiliary_head', None)  # training only
-    model = MODELS.build(cfg.model)
-    if checkpoint:
-        load_checkpoint(model, checkpoint, map_location='cpu')
-    model = model.to(device).eval()
+    """The inference model of ``config`` (no auxiliary heads)."""
+    model = init_model(config, checkpoint, device, cfg_options)
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
     return model
+
+
+def eager(model, dtype=None):
+    """``model``'s tensor-mode forward as a callable, under autocast when
+    ``dtype`` is given (how the peer runs)."""
+    device_type = next(model.parameters()).device.type
+
+    def forward(x):
+        ctx = contextlib.nullcontext() if dtype is None else torch.autocast(
+            device_type, dtype=dtype)
+        with torch.no_grad(), ctx:
+            return model(x, mode='tensor')
+
+    return forward
 
 
 def _sync(device):
@@ -50,11 +68,10 @@ def _sync(device):
         torch.cuda.synchronize()
 
 
-def time_once(model, x, device, autocast):
+def time_once(fn, x, device):
     _sync(device)
     t0 = time.perf_counter()
-    with torch.no_grad(), autocast():
-        model(x, mode='tensor')
+    fn(x)
     _sync(device)
     return time.perf_counter() - t0
 
@@ -68,28 +85,49 @@ def summarise(times, batch):
         images_per_s=batch * 1000 / med)
 
 
-def run(models, shape, batch, device, repeat, warmup, dtype=None,
-        channels_last=False):
-    """Time ``models`` (name -> model) alternately; return name -> stats."""
+def run(models, shape, batch, device, repeat, warmup, channels_last=False):
+    """Time ``models`` (name -> callable on an (N, 3, H, W) batch)
+    alternately; return name -> stats."""
     x = torch.randn(batch, 3, *shape, device=device)
     if channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
-    if dtype is None:
-        autocast = contextlib.nullcontext
-    else:
-        def autocast():
-            return torch.autocast(device.split(':')[0], dtype=dtype)
     times = {name: [] for name in models}
     for _ in range(warmup):
-        for model in models.values():
-            time_once(model, x, device, autocast)
+        for fn in models.values():
+            time_once(fn, x, device)
     for _ in range(repeat):
-        for name, model in models.items():
-            times[name].append(time_once(model, x, device, autocast))
+        for name, fn in models.items():
+            times[name].append(time_once(fn, x, device))
     return {name: summarise(t, batch) for name, t in times.items()}
 
 
-def parse_args():
+def folder_images_per_s(args, backend, runs):
+    """Median images/s of ``tools/infer.py`` on ``args.folder`` (overlays
+    and JSON written, as users run it), each run a fresh process."""
+    import tempfile
+    infer = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
+                     'infer.py')
+    rates = []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as out:
+            cmd = [
+                sys.executable, infer, args.folder, '--config', args.config,
+                '--checkpoint', args.checkpoint, '--out-dir', out,
+                '--backend', backend, '--device', args.device,
+                '--batch-size', str(args.folder_batch_size)
+            ]
+            if args.threads:
+                cmd += ['--threads', str(args.threads)]
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            found = re.search(r'\(([0-9.]+) images/s\)', proc.stderr)
+            if proc.returncode != 0 or not found:
+                raise RuntimeError(f'{" ".join(cmd)} failed:\n'
+                                   f'{proc.stderr[-2000:]}')
+            rates.append(float(found.group(1)))
+    return float(np.median(rates)), rates
+
+
+def parse_args(argv=None):
     p = argparse.ArgumentParser(description='Forward latency benchmark')
     p.add_argument('config')
     p.add_argument('checkpoint', nargs='?', default=None)
@@ -98,50 +136,94 @@ def parse_args():
     p.add_argument('--batch-size', type=int, default=1)
     p.add_argument('--device', default='cpu')
     p.add_argument('--threads', type=int, default=None,
-                   help='torch CPU threads (default: torch decides)')
+                   help='torch / onnxruntime CPU threads (default: torch '
+                   'decides)')
     p.add_argument('--repeat', type=int, default=30)
     p.add_argument('--warmup', type=int, default=5)
+    p.add_argument('--backend', nargs='+', default=['pytorch'],
+                   choices=BACKENDS,
+                   help='inference backends of the model, timed alternately')
+    p.add_argument('--compile-mode', default='default',
+                   choices=('default', 'reduce-overhead', 'max-autotune'),
+                   help='torch.compile mode of the compile backend '
+                   '(reduce-overhead: CUDA graphs)')
+    p.add_argument('--onnx', default=None,
+                   help='exported .onnx of the onnxruntime backend')
     prec = p.add_mutually_exclusive_group()
-    prec.add_argument('--fp16', action='store_true', help='fp16 autocast')
-    prec.add_argument('--bf16', action='store_true', help='bf16 autocast')
+    prec.add_argument('--fp16', action='store_true',
+                      help='fp16 autocast (PyTorch backends and the peer)')
+    prec.add_argument('--bf16', action='store_true',
+                      help='bf16 autocast (PyTorch backends and the peer)')
     p.add_argument('--channels-last', action='store_true')
     p.add_argument('--compare', default=None,
-                   help='another model config timed alternately')
+                   help='another model config, run eagerly, timed '
+                   'alternately')
+    p.add_argument('--folder', default=None,
+                   help='also run tools/infer.py on this folder per backend '
+                   'and report its images/s (needs CHECKPOINT)')
+    p.add_argument('--folder-runs', type=int, default=3)
+    p.add_argument('--folder-batch-size', type=int, default=8)
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
-    return p.parse_args()
+    args = p.parse_args(argv)
+    if args.folder and not args.checkpoint:
+        p.error('--folder needs CHECKPOINT')
+    return args
 
 
-def main():
-    args = parse_args()
+def main(argv=None):
+    args = parse_args(argv)
     MMLogger.get_instance('mmengine').setLevel(logging.WARNING)
-    import mtnet_plugin  # noqa: F401
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.device.startswith('cuda'):
         torch.backends.cudnn.benchmark = True
-    models = {
-        'model': build(args.config, args.checkpoint, args.cfg_options,
-                       args.device, args.channels_last)
-    }
+    precision = 'fp16' if args.fp16 else 'bf16' if args.bf16 else 'fp32'
+    model = build(args.config, args.checkpoint, args.cfg_options,
+                  args.device, args.channels_last)
+    fns = {}
+    for name in args.backend:
+        t0 = time.perf_counter()
+        fns[name] = build_backend(
+            name, model,
+            precision='fp32' if name == 'onnxruntime' else precision,
+            compile_mode=args.compile_mode,
+            onnx_file=args.onnx if name == 'onnxruntime' else None,
+            checkpoint=args.checkpoint, threads=args.threads)
+        if name == 'compile':  # compile now, not inside the timed runs
+            fns[name](torch.randn(args.batch_size, 3, *args.shape,
+                                  device=args.device))
+            print(f'compile: first call took {time.perf_counter() - t0:.0f} '
+                  f's (compiling)')
     if args.compare:
-        models['compare'] = build(args.compare, None, None, args.device,
-                                  args.channels_last)
-    dtype = torch.float16 if args.fp16 else (
-        torch.bfloat16 if args.bf16 else None)
-    stats = run(models, args.shape, args.batch_size, args.device,
-                args.repeat, args.warmup, dtype, args.channels_last)
-    names = dict(model=args.config, compare=args.compare)
+        dtype = dict(fp32=None, fp16=torch.float16,
+                     bf16=torch.bfloat16)[precision]
+        fns['compare'] = eager(
+            build(args.compare, None, None, args.device, args.channels_last),
+            dtype)
     h, w = args.shape
     print(f'device={args.device} threads={torch.get_num_threads()} '
-          f'batch={args.batch_size} shape={h}x{w} '
-          f'precision={"fp16" if args.fp16 else "bf16" if args.bf16 else "fp32"}'
-          f' repeat={args.repeat} warmup={args.warmup}')
-    for key, s in stats.items():
-        print(f'{names[key]}: median {s["median_ms"]:.2f} ms, '
-              f'p90 {s["p90_ms"]:.2f} ms, {s["images_per_s"]:.1f} images/s')
-    if 'compare' in stats:
-        ratio = stats['model']['median_ms'] / stats['compare']['median_ms']
-        print(f'ratio (model / compare, medians): {ratio:.2f}')
+          f'batch={args.batch_size} shape={h}x{w} precision={precision} '
+          f'(onnxruntime: fp32) repeat={args.repeat} warmup={args.warmup}')
+    if args.repeat > 0:
+        stats = run(fns, args.shape, args.batch_size, args.device,
+                    args.repeat, args.warmup, args.channels_last)
+        for key, s in stats.items():
+            label = args.compare if key == 'compare' else \
+                f'{args.config} [{key}]'
+            print(f'{label}: median {s["median_ms"]:.2f} ms, p90 '
+                  f'{s["p90_ms"]:.2f} ms, {s["images_per_s"]:.1f} images/s')
+        if 'compare' in stats:
+            for key in args.backend:
+                ratio = stats[key]['median_ms'] / stats['compare'][
+                    'median_ms']
+                print(f'ratio [{key}] / compare (medians): {ratio:.2f}')
+    if args.folder:
+        for name in args.backend:
+            med, rates = folder_images_per_s(args, name, args.folder_runs)
+            print(f'tools/infer.py {args.folder} --backend {name} '
+                  f'--batch-size {args.folder_batch_size}: median {med:.1f} '
+                  f'images/s end to end (runs: '
+                  f'{", ".join(f"{r:.1f}" for r in rates)})')
 
 
 if __name__ == '__main__':

@@ -1,183 +1,136 @@
-"""Export EfficientMTNet to ONNX (both outputs) and check it against
-PyTorch with onnxruntime.
+"""Export EfficientMTNet to ONNX (both outputs; batch, height and width
+dynamic) and check it against ``predict()`` with onnxruntime.
 
     python tools/deployment/pytorch2onnx.py CONFIG CHECKPOINT --out model.onnx \
-        [--shape 640 640] [--dynamic-batch] [--num-images 4] [--bench 20]
+        [--images IMG_OR_DIR ...] [--check-sizes 320 640] [--static]
 
-The ONNX graph takes the *preprocessed* batch (N, 3, H, W) float32: RGB,
-normalised with the config's ``data_preprocessor`` mean/std, as
-``model.data_preprocessor`` produces it. Outputs: ``seg_logits``
-(N, num_classes, H, W), bilinearly resized to the input size as mmseg does,
-and ``cls_logits`` (N, num_image_classes).
+The graph takes the *preprocessed* batch ``input`` (N, 3, H, W) float32: RGB,
+normalised with the config's ``data_preprocessor`` mean/std and padded to
+multiples of 32, as ``model.data_preprocessor`` produces it. Outputs:
+``seg_logits`` (N, num_classes, H, W), resized to the input as mmseg does,
+and ``cls_logits`` (N, num_image_classes). ``TumorInferencer(...,
+backend='onnxruntime', onnx_file=...)`` (``tools/infer.py --onnx``) does the
+pre- and post-processing.
 
-Parity check on synthetic MRI slices (real-looking inputs, not noise):
-max |logit difference| <= --atol (1e-4) for both outputs, identical argmax
-masks and identical classes; the tool exits non-zero otherwise.
+Parity check: the images (default: synthetic MRI slices) go through the
+config's test pipeline with its resize set to each of ``--check-sizes``;
+the masks and classes of onnxruntime (through the inferencer's shared
+post-processing) are compared with ``model.predict()`` (the path of
+``tools/test.py``). The tool exits non-zero when a class differs or fewer
+than ``--min-identical`` of the mask pixels are identical.
 """
 import argparse
+import copy
 import logging
+import os.path as osp
 import sys
-import time
+import tempfile
 
+import cv2
 import numpy as np
 import torch
-import torch.nn as nn
-import torch.nn.functional as F
-from mmengine.config import Config
 from mmengine.logging import MMLogger
-from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
-from mmseg.registry import MODELS
+
+from mtnet_plugin.apis import TumorInferencer, export_onnx, init_model
+from mtnet_plugin.apis.inference import inference_input_shape
 
 
-class ExportWrapper(nn.Module):
-    """(N, 3, H, W) preprocessed -> (seg logits at H x W, class logits)."""
-
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
-
-    def forward(self, x):
-        seg, cls = self.model._forward(x)
-        seg = F.interpolate(
-            seg, size=x.shape[2:], mode='bilinear',
-            align_corners=self.model.align_corners)
-        return seg, cls
+def with_input_size(cfg, size):
+    """A copy of ``cfg`` whose test pipeline resizes to ``size`` x
+    ``size``."""
+    cfg = copy.deepcopy(cfg)
+    for t in cfg.test_pipeline:
+        if t['type'] == 'Resize':
+            t['scale'] = (size, size)
+    return cfg
 
 
-def build_model(config, checkpoint):
-    cfg = Config.fromfile(config)
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
-    cfg.model.pop('auxiliary_head', None)
-    cfg.model.train_cfg = None
-    model = MODELS.build(cfg.model)
-    if checkpoint:
-        load_checkpoint(model, checkpoint, map_location='cpu')
-    return model.eval()
-
-
-def sample_inputs(model, shape, num):
-    """Synthetic MRI slices through the model's data preprocessor."""
+def synthetic_images(folder, num, size=640):
     from mtnet_plugin.datasets.synthetic_mri import render_slice
     rng = np.random.default_rng(0)
-    imgs = []
+    paths = []
     for i in range(num):
-        img, _ = render_slice(rng, max(shape), kind=i % 2)
-        img = img[:shape[0], :shape[1]]
-        imgs.append(torch.from_numpy(np.repeat(img[None], 3, axis=0)))
-    data = model.data_preprocessor(dict(inputs=imgs), training=False)
-    return data['inputs'].float()
+        img, _ = render_slice(rng, size, kind=i % 2)
+        paths.append(osp.join(folder, f'synthetic_{i}.png'))
+        cv2.imwrite(paths[-1], img)
+    return paths
 
 
-def export(model, out, shape, dynamic_batch=False, opset=17):
-    wrapper = ExportWrapper(model).eval()
-    dummy = torch.zeros(1, 3, *shape)
-    dynamic_axes = None
-    if dynamic_batch:
-        dynamic_axes = {
-            'input': {0: 'batch'},
-            'seg_logits': {0: 'batch'},
-            'cls_logits': {0: 'batch'}
-        }
-    torch.onnx.export(
-        wrapper, (dummy, ), out, input_names=['input'],
-        output_names=['seg_logits', 'cls_logits'],
-        dynamic_axes=dynamic_axes, opset_version=opset, dynamo=False)
-    import onnx
-    onnx.checker.check_model(onnx.load(out))
-    return wrapper
+def check_against_predict(model, onnx_file, images, sizes):
+    """Per input size: images, classes that differ, identical mask pixel
+    fraction, for onnxruntime vs ``model.predict()``."""
+    reports = []
+    for size in sizes:
+        cfg = with_input_size(model.cfg, size)
+        ort = TumorInferencer(
+            model, cfg=cfg, backend='onnxruntime', onnx_file=onnx_file,
+            num_workers=0)
+        same = total = class_diff = 0
+        for path in images:
+            with torch.no_grad():
+                (ref, ) = model.test_step(ort.collate(path))
+            (res, ) = ort(path)
+            ref_mask = ref.pred_sem_seg.data[0].cpu().numpy() == 1
+            same += int((ref_mask == (res['mask'] == 1)).sum())
+            total += ref_mask.size
+            class_diff += int(int(ref.pred_label) != res['class_index'])
+        reports.append(
+            dict(size=size, images=len(images), class_mismatch=class_diff,
+                 identical=same / total))
+    return reports
 
 
-def check_parity(wrapper, out, inputs, atol=1e-4, dynamic_batch=False):
-    """Return a dict of differences; raise AssertionError on failure."""
-    import onnxruntime as ort
-    sess = ort.InferenceSession(out, providers=['CPUExecutionProvider'])
-    batches = [inputs] if dynamic_batch else [x[None] for x in inputs]
-    report = dict(seg_max_abs=0.0, cls_max_abs=0.0, mask_mismatch=0,
-                  class_mismatch=0)
-    for x in batches:
-        with torch.no_grad():
-            seg_t, cls_t = (t.numpy() for t in wrapper(x))
-        seg_o, cls_o = sess.run(None, {'input': x.numpy()})
-        report['seg_max_abs'] = max(report['seg_max_abs'],
-                                    float(np.abs(seg_t - seg_o).max()))
-        report['cls_max_abs'] = max(report['cls_max_abs'],
-                                    float(np.abs(cls_t - cls_o).max()))
-        report['mask_mismatch'] += int(
-            (seg_t.argmax(1) != seg_o.argmax(1)).sum())
-        report['class_mismatch'] += int(
-            (cls_t.argmax(1) != cls_o.argmax(1)).sum())
-    ok = (report['seg_max_abs'] <= atol and report['cls_max_abs'] <= atol
-          and report['mask_mismatch'] == 0 and report['class_mismatch'] == 0)
-    report['ok'] = ok
-    return report
-
-
-def bench(wrapper, out, shape, repeat, threads):
-    """Median CPU latency (ms) of PyTorch and onnxruntime, batch 1."""
-    import onnxruntime as ort
-    torch.set_num_threads(threads)
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = threads
-    opts.inter_op_num_threads = 1
-    sess = ort.InferenceSession(out, opts,
-                                providers=['CPUExecutionProvider'])
-    x = torch.randn(1, 3, *shape)
-    t_pt, t_ort = [], []
-    for i in range(repeat + 3):  # 3 warm-ups, then alternate
-        t0 = time.perf_counter()
-        with torch.no_grad():
-            wrapper(x)
-        t1 = time.perf_counter()
-        sess.run(None, {'input': x.numpy()})
-        t2 = time.perf_counter()
-        if i >= 3:
-            t_pt.append(t1 - t0)
-            t_ort.append(t2 - t1)
-    return (float(np.median(t_pt) * 1000), float(np.median(t_ort) * 1000))
-
-
-def parse_args():
+def parse_args(argv=None):
     p = argparse.ArgumentParser(description='Export to ONNX and verify')
     p.add_argument('config')
     p.add_argument('checkpoint')
     p.add_argument('--out', default='efficient_mtnet.onnx')
-    p.add_argument('--shape', type=int, nargs=2, default=[640, 640],
-                   metavar=('H', 'W'))
-    p.add_argument('--dynamic-batch', action='store_true')
+    p.add_argument('--static', action='store_true',
+                   help='fix the graph to (1, 3, H, W) of the config\'s '
+                   'input size instead of dynamic batch, height and width')
     p.add_argument('--opset', type=int, default=17)
-    p.add_argument('--num-images', type=int, default=4)
-    p.add_argument('--atol', type=float, default=1e-4)
-    p.add_argument('--bench', type=int, default=0,
-                   help='also time PyTorch vs onnxruntime (runs, batch 1)')
-    p.add_argument('--threads', type=int, default=2)
-    return p.parse_args()
+    p.add_argument('--images', nargs='+', default=None,
+                   help='images or folders for the parity check (default: '
+                   'synthetic slices)')
+    p.add_argument('--num-images', type=int, default=8,
+                   help='at most this many images per size')
+    p.add_argument('--check-sizes', type=int, nargs='+', default=None,
+                   help='network input sizes of the parity check (default: '
+                   "the config's and, for a dynamic export, twice it)")
+    p.add_argument('--min-identical', type=float, default=0.999)
+    return p.parse_args(argv)
 
 
-def main():
-    args = parse_args()
+def main(argv=None):
+    args = parse_args(argv)
     MMLogger.get_instance('mmengine').setLevel(logging.WARNING)
-    import mtnet_plugin  # noqa: F401
-    model = build_model(args.config, args.checkpoint)
-    shape = tuple(args.shape)
-    wrapper = export(model, args.out, shape, args.dynamic_batch, args.opset)
-    inputs = sample_inputs(model, shape, args.num_images)
-    report = check_parity(wrapper, args.out, inputs, args.atol,
-                          args.dynamic_batch)
-    print(f'exported {args.out} (input 1x3x{shape[0]}x{shape[1]}'
-          f'{", dynamic batch" if args.dynamic_batch else ""})')
-    print(f'onnxruntime vs PyTorch on {args.num_images} synthetic slices: '
-          f'max |seg logit diff| {report["seg_max_abs"]:.2e}, max |class '
-          f'logit diff| {report["cls_max_abs"]:.2e}, mask pixels differing '
-          f'{report["mask_mismatch"]}, classes differing '
-          f'{report["class_mismatch"]} -> {"OK" if report["ok"] else "FAIL"}')
-    if args.bench:
-        pt, ort_ms = bench(wrapper, args.out, shape, args.bench,
-                           args.threads)
-        print(f'CPU latency, batch 1, {args.threads} threads, median of '
-              f'{args.bench}: PyTorch {pt:.1f} ms, onnxruntime {ort_ms:.1f} '
-              f'ms (ratio {ort_ms / pt:.2f})')
-    if not report['ok']:
+    model = init_model(args.config, args.checkpoint)
+    h, w = inference_input_shape(model.cfg)
+    export_onnx(model, args.out, (h, w), dynamic=not args.static,
+                opset=args.opset)
+    print(f'exported {args.out}: input (N, 3, H, W) '
+          f'{"fixed to 1x3x%dx%d" % (h, w) if args.static else "with N, H, W dynamic (H, W multiples of 32)"}')
+    sizes = args.check_sizes or ([h] if args.static else [h, 2 * h])
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.images:
+            images = []
+            for item in args.images:
+                images += TumorInferencer.list_images(item) if osp.isdir(
+                    item) else [item]
+        else:
+            images = synthetic_images(tmp, args.num_images)
+        images = images[:args.num_images]
+        reports = check_against_predict(model, args.out, images, sizes)
+    ok = True
+    for r in reports:
+        good = (r['class_mismatch'] == 0
+                and r['identical'] >= args.min_identical)
+        ok &= good
+        print(f'input {r["size"]}x{r["size"]}, {r["images"]} images: '
+              f'onnxruntime vs predict(): classes differing '
+              f'{r["class_mismatch"]}, identical mask pixels '
+              f'{100 * r["identical"]:.3f} % -> {"OK" if good else "FAIL"}')
+    if not ok:
         sys.exit(1)
 
 

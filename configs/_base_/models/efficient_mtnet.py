@@ -12,8 +12,10 @@ data_preprocessor = dict(
     pad_val=0,
     seg_pad_val=255,
     size_divisor=32)
-# NMF of the Hamburgers: rank 16, mmseg's step counts.
-ham_kwargs = dict(MD_S=1, MD_R=16, train_steps=6, eval_steps=7)
+# NMF of the Hamburgers: rank 16; mmseg's 6 steps in training, 2 in
+# inference (README, "NMF steps at inference": 7 -> 2 loses 0.08 valid
+# tumor Dice and no image of the shipped weights, and runs faster).
+ham_kwargs = dict(MD_S=1, MD_R=16, train_steps=6, eval_steps=2)
 aux_head = dict(
     type='FCNAuxHead',
     channels=32,

@@ -128,6 +128,21 @@ class MultiTaskEncoderDecoder(EncoderDecoder):
             result.set_field(score.argmax(dim=0, keepdim=True), 'pred_label')
         return results
 
+    def postprocess_result(self,
+                           seg_logits: Tensor,
+                           data_samples: OptSampleList = None) -> SampleList:
+        """mmseg's post-processing (crop the padding, resize to the original
+        size, argmax) on channels-last logits.
+
+        Its per-image argmax over the class dimension of (C, H, W) is then
+        a reduction over adjacent memory; on NCHW logits the same argmax
+        costs about 40 ms per 640 x 640 image on a CPU core, more than the
+        network. The values are identical.
+        """
+        return super().postprocess_result(
+            seg_logits.contiguous(memory_format=torch.channels_last),
+            data_samples)
+
     def _forward(self,
                  inputs: Tensor,
                  data_samples: OptSampleList = None

@@ -1,0 +1,182 @@
+"""ONNX export of both outputs with dynamic batch, height and width, its
+check against PyTorch, and the cache of exports beside a checkpoint."""
+import copy
+import hashlib
+import os
+import os.path as osp
+import warnings
+from typing import Optional, Tuple
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from .inference import LogitsWrapper
+
+INPUT_NAME = 'input'
+OUTPUT_NAMES = ('seg_logits', 'cls_logits')
+DEFAULT_OPSET = 17
+CACHE_DIR = osp.join(osp.expanduser('~'), '.cache', 'efficient-mtnet', 'onnx')
+
+ONNX_EXTRA_HINT = ('install the deployment extra: pip install -e ".[deploy]" '
+                   '(or: pip install onnx onnxruntime)')
+
+
+def require_onnxruntime():
+    """Import onnxruntime, or raise an ImportError that names the extra."""
+    try:
+        import onnxruntime
+    except ImportError as e:
+        raise ImportError(f'the onnxruntime backend needs onnxruntime; '
+                          f'{ONNX_EXTRA_HINT}') from e
+    return onnxruntime
+
+
+def static_same_padding(model: nn.Module) -> nn.Module:
+    """Replace mmcv's ``Conv2dAdaptivePadding`` (TensorFlow "same" padding,
+    used by the stride-2 depthwise convolutions of the inverted-residual
+    stages) in ``model`` by a fixed zero pad and a plain ``nn.Conv2d``.
+
+    Its padding is computed from the input size in Python, which the ONNX
+    tracer records as a constant: an export would then give every input
+    the output size of the export's dummy input. For an input divisible by
+    the stride the padding is the same for every size (total
+    ``max(dilation * (kernel - 1) + 1 - stride, 0)``), and every input of
+    these layers is, since the data preprocessor pads images to multiples
+    of 32 (``size_divisor``). Weights are shared, not copied.
+    """
+    from mmcv.cnn.bricks.conv2d_adaptive_padding import \
+        Conv2dAdaptivePadding
+    for name, child in list(model.named_children()):
+        if isinstance(child, Conv2dAdaptivePadding):
+            pads = []
+            for k, s, d in zip(child.kernel_size, child.stride,
+                               child.dilation):
+                total = max(d * (k - 1) + 1 - s, 0)
+                pads.append((total // 2, total - total // 2))
+            conv = nn.Conv2d(
+                child.in_channels, child.out_channels, child.kernel_size,
+                child.stride, 0, child.dilation, child.groups,
+                child.bias is not None)
+            conv.weight, conv.bias = child.weight, child.bias
+            (top, bottom), (left, right) = pads
+            setattr(model, name,
+                    nn.Sequential(nn.ZeroPad2d((left, right, top, bottom)),
+                                  conv))
+        else:
+            static_same_padding(child)
+    return model
+
+
+def export_onnx(model: nn.Module,
+                out: str,
+                shape: Tuple[int, int] = (640, 640),
+                dynamic: bool = True,
+                opset: int = DEFAULT_OPSET,
+                metadata: Optional[dict] = None) -> str:
+    """Export ``LogitsWrapper(model)`` to ``out`` and check it with
+    ``onnx.checker``.
+
+    Input ``input`` (N, 3, H, W) float32, preprocessed; outputs
+    ``seg_logits`` (N, num_classes, H, W) and ``cls_logits``
+    (N, num_cls_classes). With ``dynamic`` N, H and W are free (H and W
+    multiples of 32, what the data preprocessor pads to); otherwise the
+    graph is fixed to (1, 3, *shape). The file is written to a temporary
+    name and renamed, so ``out`` is never left half-written.
+    """
+    try:
+        import onnx
+    except ImportError as e:
+        raise ImportError(f'ONNX export needs onnx; {ONNX_EXTRA_HINT}') from e
+    wrapper = LogitsWrapper(
+        static_same_padding(copy.deepcopy(model).cpu().float())).eval()
+    if wrapper.slide:
+        raise ValueError('a config with test_cfg.mode="slide" cannot be '
+                         'exported; use mode="whole"')
+    dummy = torch.zeros(1, 3, *shape)
+    axes = None
+    if dynamic:
+        axes = {INPUT_NAME: {0: 'batch', 2: 'height', 3: 'width'}}
+        axes.update({
+            name: {0: 'batch', 2: 'height', 3: 'width'}
+            for name in OUTPUT_NAMES[:1]
+        })
+        axes[OUTPUT_NAMES[1]] = {0: 'batch'}
+    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+    tmp = f'{out}.tmp{os.getpid()}'
+    try:
+        # The tracer's warnings (Python ints from shapes, constant folding)
+        # are about what static_same_padding fixes and the parity checks
+        # verify; users of the inferencer should not get a wall of them.
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            torch.onnx.export(
+                wrapper, (dummy, ), tmp, input_names=[INPUT_NAME],
+                output_names=list(OUTPUT_NAMES), dynamic_axes=axes,
+                opset_version=opset, dynamo=False)
+        proto = onnx.load(tmp)
+        for key, value in (metadata or {}).items():
+            entry = proto.metadata_props.add()
+            entry.key, entry.value = str(key), str(value)
+        onnx.checker.check_model(proto)
+        onnx.save(proto, tmp)
+        os.replace(tmp, out)
+    finally:
+        if osp.exists(tmp):
+            os.remove(tmp)
+    return out
+
+
+def file_sha256(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            h.update(block)
+    return h.hexdigest()
+
+
+def model_signature(model_cfg) -> str:
+    """Hash of a model config: exports of other NMF steps, heads, etc. do
+    not share a cache entry."""
+    return hashlib.sha256(repr(model_cfg).encode()).hexdigest()
+
+
+def onnx_cache_path(checkpoint: str, model_cfg,
+                    opset: int = DEFAULT_OPSET) -> str:
+    """``<checkpoint dir>/<stem>.<ckpt hash>-<model hash>.onnx``, or the
+    same name under ``~/.cache/efficient-mtnet/onnx`` when the checkpoint's
+    folder is not writable."""
+    key = (f'{file_sha256(checkpoint)[:8]}-'
+           f'{model_signature(model_cfg)[:8]}-op{opset}')
+    stem = osp.splitext(osp.basename(checkpoint))[0]
+    folder = osp.dirname(osp.abspath(checkpoint))
+    if not os.access(folder, os.W_OK):
+        folder = CACHE_DIR
+    return osp.join(folder, f'{stem}.{key}.onnx')
+
+
+def compare_with_pytorch(session, model: nn.Module, inputs: torch.Tensor,
+                         atol: float = 1e-3) -> dict:
+    """Run an onnxruntime ``session`` and ``LogitsWrapper(model)`` on
+    ``inputs`` (N, 3, H, W); return the largest logit differences, the
+    number of mask pixels and classes that differ, and ``ok``.
+
+    ``atol`` is relative to the largest logit magnitude (at least 1).
+    """
+    wrapper = LogitsWrapper(model).eval()
+    device = next(model.parameters()).device
+    with torch.no_grad():
+        seg_t, cls_t = (t.float().cpu().numpy()
+                        for t in wrapper(inputs.to(device)))
+    seg_o, cls_o = session.run(None, {INPUT_NAME: inputs.cpu().numpy()})
+    scale = max(1.0, float(np.abs(seg_t).max()), float(np.abs(cls_t).max()))
+    report = dict(
+        seg_max_abs=float(np.abs(seg_t - seg_o).max()),
+        cls_max_abs=float(np.abs(cls_t - cls_o).max()),
+        mask_mismatch=int((seg_t.argmax(1) != seg_o.argmax(1)).sum()),
+        mask_pixels=int(seg_t.shape[0] * seg_t.shape[2] * seg_t.shape[3]),
+        class_mismatch=int((cls_t.argmax(1) != cls_o.argmax(1)).sum()))
+    report['ok'] = (report['seg_max_abs'] <= atol * scale
+                    and report['cls_max_abs'] <= atol * scale
+                    and report['class_mismatch'] == 0)
+    return report

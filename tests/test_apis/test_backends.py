@@ -1,0 +1,138 @@
+"""Inference backends: the same logits from every one, clear errors."""
+import os.path as osp
+import shutil
+import sys
+
+import pytest
+import torch
+
+from mtnet_plugin.apis import (ONNXRuntimeBackend, PyTorchBackend,
+                               build_backend, default_backend, export_onnx,
+                               init_model)
+from mtnet_plugin.apis.inference import preprocessed_example
+
+from ..conftest import REPO
+
+CONFIG = osp.join(REPO, 'configs', 'efficient_mtnet_demo_synthetic.py')
+
+
+def _model(seed):
+    torch.manual_seed(seed)
+    m = init_model(CONFIG)
+    m.init_weights()
+    for p in m.parameters():
+        p.data.add_(0.05 * torch.randn_like(p))
+    return m.eval()
+
+
+@pytest.fixture(scope='module')
+def model():
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmseg')
+    return _model(0)
+
+
+@pytest.fixture(scope='module')
+def onnx_file(model, tmp_path_factory):
+    pytest.importorskip('onnxruntime')
+    out = str(tmp_path_factory.mktemp('onnx') / 'm.onnx')
+    return export_onnx(model, out, (96, 96))
+
+
+def test_default_backend():
+    have_ort = all(
+        __import__('importlib').util.find_spec(m) is not None
+        for m in ('onnxruntime', 'onnx'))
+    assert default_backend('cpu') == ('onnxruntime'
+                                      if have_ort else 'pytorch')
+    assert default_backend('cuda:0') == 'pytorch'
+
+
+def test_onnxruntime_gives_pytorch_logits(model, onnx_file):
+    x = preprocessed_example(model, (64, 128), num=2)
+    seg_t, cls_t = PyTorchBackend(model)(x)
+    backend = build_backend('onnxruntime', model, onnx_file=onnx_file)
+    assert backend.name == 'onnxruntime'
+    seg_o, cls_o = backend(x)
+    assert seg_o.shape == seg_t.shape == (2, 2, 64, 128)
+    assert seg_o.dtype == torch.float32
+    assert torch.allclose(seg_o, seg_t, atol=1e-4)
+    assert torch.allclose(cls_o, cls_t, atol=1e-4)
+
+
+def test_bf16_autocast_runs_in_bf16_and_returns_fp32(model):
+    x = preprocessed_example(model, (64, 64))
+    fp32 = PyTorchBackend(model)(x)
+    bf16 = PyTorchBackend(model, precision='bf16')(x)
+    assert all(t.dtype == torch.float32 for t in bf16)
+    # close, yet not bit-identical: the forward did run in bf16
+    assert not torch.equal(bf16[0], fp32[0])
+    assert torch.allclose(bf16[1], fp32[1], atol=0.15, rtol=0.1)
+    with pytest.raises(ValueError, match='precision'):
+        PyTorchBackend(model, precision='int8')
+
+
+def test_file_of_another_model_is_refused_by_name(model, onnx_file,
+                                                  tmp_path):
+    other = str(tmp_path / 'other.onnx')
+    export_onnx(_model(1), other, (96, 96))
+    with pytest.raises(ValueError, match='other.onnx.*does not match'):
+        ONNXRuntimeBackend(model, other)
+
+
+def test_fixed_size_export_of_another_size_is_refused(model, tmp_path):
+    pytest.importorskip('onnxruntime')
+    static = str(tmp_path / 'static64.onnx')
+    export_onnx(model, static, (64, 64), dynamic=False)
+    # the demo config runs 96 x 96
+    with pytest.raises(ValueError, match='static64.onnx.*does not run'):
+        ONNXRuntimeBackend(model, static)
+
+
+def test_missing_and_corrupt_files(model, onnx_file, tmp_path):
+    with pytest.raises(FileNotFoundError, match='nowhere.onnx'):
+        ONNXRuntimeBackend(model, str(tmp_path / 'nowhere.onnx'))
+    corrupt = tmp_path / 'corrupt.onnx'
+    corrupt.write_bytes(open(onnx_file, 'rb').read()[:5000])
+    with pytest.raises(ValueError, match='corrupt.onnx'):
+        ONNXRuntimeBackend(model, str(corrupt))
+
+
+def test_missing_onnxruntime_names_the_extra(model, monkeypatch):
+    monkeypatch.setitem(sys.modules, 'onnxruntime', None)
+    with pytest.raises(ImportError, match=r'\.\[deploy\]'):
+        ONNXRuntimeBackend(model)
+
+
+def test_unknown_backend_and_misplaced_onnx(model, onnx_file):
+    with pytest.raises(ValueError, match='unknown backend'):
+        build_backend('tensorrt', model)
+    with pytest.raises(ValueError, match='onnxruntime'):
+        build_backend('pytorch', model, onnx_file=onnx_file)
+
+
+def test_export_on_first_use_is_cached_beside_the_checkpoint(model,
+                                                             tmp_path):
+    pytest.importorskip('onnxruntime')
+    ckpt = str(tmp_path / 'w.pth')
+    torch.save(dict(state_dict=model.state_dict()), ckpt)
+    first = ONNXRuntimeBackend(model, checkpoint=ckpt)
+    assert osp.dirname(first.onnx_file) == str(tmp_path)
+    mtime = osp.getmtime(first.onnx_file)
+    second = ONNXRuntimeBackend(model, checkpoint=ckpt)
+    assert second.onnx_file == first.onnx_file
+    assert osp.getmtime(second.onnx_file) == mtime  # reused, not re-export
+    # a stale cache entry (same name, other weights) is caught by the check
+    shutil.copy(first.onnx_file, str(tmp_path / 'keep.onnx'))
+    with pytest.raises(ValueError, match='does not match'):
+        ONNXRuntimeBackend(_model(2), onnx_file=str(tmp_path / 'keep.onnx'))
+
+
+@pytest.mark.slow
+def test_compile_backend_gives_pytorch_logits(model):
+    x = preprocessed_example(model, (64, 64))
+    ref = PyTorchBackend(model)(x)
+    backend = build_backend('compile', model)
+    assert backend.name == 'compile'
+    for a, b in zip(backend(x), ref):
+        assert torch.allclose(a, b, atol=1e-4)
