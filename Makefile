@@ -16,12 +16,16 @@ PY := $(VENV)/bin/python
 
 export PYTHON VENV TORCH TORCH_INDEX_ARGS MMCV_CACHE
 
-.PHONY: env test test-fast demo clean-env
+.PHONY: env browser test test-fast demo clean-env
 
 env:
 	@bash tools/setup_env.sh
 
-test: env
+# Debian's chromium + chromedriver for the web page's browser test
+browser:
+	@bash tools/misc/install_chromium.sh
+
+test: env browser
 	$(PY) -m pytest tests $(PYTEST_ARGS)
 
 test-fast: env

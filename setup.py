@@ -7,12 +7,16 @@ from setuptools import find_packages, setup
 
 
 def parse_requirements(fname):
-    """Read a requirements file, skipping comments and ``-r`` includes."""
+    """Read a requirements file, following ``-r`` includes."""
     reqs = []
-    with open(osp.join(osp.dirname(__file__), fname)) as f:
+    path = osp.join(osp.dirname(osp.abspath(__file__)), fname)
+    with open(path) as f:
         for line in f:
             line = line.split('#', 1)[0].strip()
-            if line and not line.startswith('-'):
+            if line.startswith('-r'):
+                reqs += parse_requirements(
+                    osp.join(osp.dirname(fname), line[2:].strip()))
+            elif line and not line.startswith('-'):
                 reqs.append(line)
     return reqs
 
@@ -31,11 +35,14 @@ setup(
     long_description_content_type='text/markdown',
     license='Apache-2.0',
     packages=find_packages(exclude=('configs', 'tools', 'tests')),
+    package_data={'mtnet_plugin.webdemo': ['index.html']},
     python_requires='>=3.8',
     # torch is installed separately (CPU or CUDA build of the user's choice).
     install_requires=parse_requirements('requirements/runtime.txt') +
     parse_requirements('requirements/mminstall.txt'),
     extras_require=dict(
         tests=parse_requirements('requirements/tests.txt'),
+        deploy=parse_requirements('requirements/deploy.txt'),
+        demo=parse_requirements('requirements/demo.txt'),
         optional=parse_requirements('requirements/optional.txt')),
     zip_safe=False)

@@ -24,7 +24,7 @@ from .conftest import REAL_DATA, REPO, shipped_checkpoint
 SUBSET = 40
 PINNED = dict(
     checkpoint='efficient_mtnet_320_brain_tumor-215a635d.pth',
-    tumor_Dice=75.45,
+    tumor_Dice=75.43,  # eval_steps=2 (was 75.45 at 7)
     accuracy=100.00)
 
 

@@ -83,16 +83,17 @@ class CompileBackend(PyTorchBackend):
         mode (str): ``torch.compile`` mode; 'reduce-overhead' captures CUDA
             graphs on a GPU (launch-bound small batches), 'max-autotune'
             also tunes kernels. Default: 'default'.
-        dynamic (bool, optional): passed to ``torch.compile``.
-
-    The first call of each new input shape compiles (tens of seconds on a
-    CPU).
+        dynamic (bool): passed to ``torch.compile``. Default: False: each
+            new input shape compiles a static graph (tens of seconds on a
+            CPU). Dynamic shapes (True, or torch's automatic choice after a
+            second shape) took over ten minutes to compile this model on 2
+            CPU cores.
     """
 
     name = 'compile'
 
     def __init__(self, model: nn.Module, precision: str = 'fp32',
-                 mode: str = 'default', dynamic: Optional[bool] = None):
+                 mode: str = 'default', dynamic: bool = False):
         super().__init__(model, precision)
         if self.wrapper.slide:
             raise ValueError('the compile backend needs test_cfg.mode='
@@ -146,9 +147,6 @@ class ONNXRuntimeBackend:
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or torch.get_num_threads()
         opts.inter_op_num_threads = 1
-        # Idle onnxruntime threads spin by default, taking the cores from
-        # the threads that read and write images between batches.
-        opts.add_session_config_entry('session.intra_op.allow_spinning', '0')
         providers = ['CPUExecutionProvider']
         if (self.device.type == 'cuda' and 'CUDAExecutionProvider'
                 in ort.get_available_providers()):

@@ -84,7 +84,7 @@ def test_fixed_size_export_of_another_size_is_refused(model, tmp_path):
     pytest.importorskip('onnxruntime')
     static = str(tmp_path / 'static64.onnx')
     export_onnx(model, static, (64, 64), dynamic=False)
-    # the demo config runs 96 x 96
+    # the demo config runs 256 x 256
     with pytest.raises(ValueError, match='static64.onnx.*does not run'):
         ONNXRuntimeBackend(model, static)
 

@@ -40,8 +40,9 @@ def test_budget_at_640_and_groups_add_up():
 def test_nmf_matrix_products_are_counted():
     cfg = Config.fromfile(CONFIG)
     base = get_flops.count(cfg, (256, 256))['groups']['segmentation branch']
+    steps = cfg.model.decode_head.ham_kwargs['eval_steps']
     cfg.model.decode_head.ham_kwargs = dict(
-        cfg.model.decode_head.ham_kwargs, eval_steps=14)
+        cfg.model.decode_head.ham_kwargs, eval_steps=steps + 7)
     more = get_flops.count(cfg, (256, 256))['groups']['segmentation branch']
     # 7 more NMF steps on a 64 x 1024 map with rank 16: each has two
     # (D x N) @ (N x R) products (64 * 1024 * 16 multiply-adds each) and
@@ -50,14 +51,13 @@ def test_nmf_matrix_products_are_counted():
     assert more - base == pytest.approx(7 * step, rel=0.01)
 
 
-class _Sleeper(torch.nn.Module):
-    """A 'model' whose forward takes a known time."""
+class _Sleeper:
+    """A backend whose call takes a known time."""
 
     def __init__(self, seconds):
-        super().__init__()
         self.seconds = seconds
 
-    def forward(self, x, mode='tensor'):
+    def __call__(self, x):
         time.sleep(self.seconds)
         return x
 
@@ -77,3 +77,28 @@ def test_benchmark_times_the_forward_and_keeps_the_pair_apart():
 def test_benchmark_builds_inference_models_only():
     a = benchmark.build(CONFIG)
     assert not hasattr(a, 'auxiliary_head')  # training-only heads dropped
+
+
+def test_benchmark_backends_and_folder(tmp_path, capsys):
+    """Every backend is timed in one run, and the infer CLI's images/s on a
+    folder is parsed from real runs of tools/infer.py."""
+    pytest.importorskip('onnxruntime')
+    from mtnet_plugin.apis import init_model
+    from mtnet_plugin.datasets.synthetic_mri import generate_dataset
+    demo = osp.join(REPO, 'configs', 'efficient_mtnet_demo_synthetic.py')
+    ckpt = str(tmp_path / 'w.pth')
+    torch.save(dict(state_dict=init_model(demo).state_dict()), ckpt)
+    generate_dataset(str(tmp_path / 'd'), dict(test=4), size=96, seed=0)
+    benchmark.main([
+        demo, ckpt, '--shape', '64', '64', '--repeat', '3', '--warmup', '1',
+        '--backend', 'pytorch', 'onnxruntime', '--threads', '2',
+        '--folder', str(tmp_path / 'd' / 'test'), '--folder-runs', '1'
+    ])
+    out = capsys.readouterr().out
+    for name in ('pytorch', 'onnxruntime'):
+        assert f'[{name}]: median' in out
+        line = [ln for ln in out.splitlines()
+                if f'--backend {name} --batch-size 8' in ln]
+        assert len(line) == 1
+        rate = float(line[0].split('median ')[1].split(' images/s')[0])
+        assert rate > 0

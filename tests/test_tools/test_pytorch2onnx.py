@@ -1,4 +1,5 @@
-"""ONNX export of both outputs, checked against PyTorch with onnxruntime."""
+"""tools/deployment/pytorch2onnx.py: dynamic export checked against
+predict() with onnxruntime."""
 import importlib.util
 import os.path as osp
 
@@ -12,37 +13,51 @@ spec = importlib.util.spec_from_file_location(
     'pytorch2onnx', osp.join(REPO, 'tools', 'deployment', 'pytorch2onnx.py'))
 p2o = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(p2o)
-CONFIG = osp.join(REPO, 'configs', 'efficient_mtnet_640.py')
+DEMO = osp.join(REPO, 'configs', 'efficient_mtnet_demo_synthetic.py')
 
 
-@pytest.mark.parametrize('dynamic_batch', [False, True])
-def test_export_and_parity(tmp_path, dynamic_batch):
-    model = p2o.build_model(CONFIG, None)
-    model.init_weights()
-    # make the weights less trivial than the init so logits spread out
-    torch.manual_seed(0)
-    for p in model.parameters():
-        p.data.add_(0.05 * torch.randn_like(p))
-    out = str(tmp_path / 'm.onnx')
-    wrapper = p2o.export(model, out, (128, 160), dynamic_batch)
-    inputs = p2o.sample_inputs(model, (128, 160), 3)
-    report = p2o.check_parity(wrapper, out, inputs, 1e-4, dynamic_batch)
-    assert report['ok'], report
-    import onnxruntime as ort
-    sess = ort.InferenceSession(out, providers=['CPUExecutionProvider'])
-    names = [o.name for o in sess.get_outputs()]
-    assert names == ['seg_logits', 'cls_logits']
-    x = inputs if dynamic_batch else inputs[:1]
-    seg, cls = sess.run(None, {'input': x.numpy()})
-    assert seg.shape == (x.shape[0], 2, 128, 160)
-    assert cls.shape == (x.shape[0], 2)
+def test_shipped_weights_on_real_images_at_two_sizes(shipped, real_data,
+                                                     tmp_path, capsys):
+    """onnxruntime vs predict() on valid/ images, network input at the
+    config's size and at twice it, from one dynamic export."""
+    config, ckpt = shipped
+    out = str(tmp_path / 'shipped.onnx')
+    p2o.main([config, ckpt, '--out', out, '--images',
+              osp.join(real_data, 'valid'), '--num-images', '6'])
+    text = capsys.readouterr().out
+    lines = [ln for ln in text.splitlines() if 'onnxruntime vs predict' in ln]
+    assert len(lines) == 2 and all(ln.endswith('OK') for ln in lines), text
+    assert 'input 320x320' in lines[0] and 'input 640x640' in lines[1]
+    # the figures behind OK
+    import onnx
+    onnx.checker.check_model(onnx.load(out))
+    model = p2o.init_model(config, ckpt)
+    images = sorted(p2o.TumorInferencer.list_images(
+        osp.join(real_data, 'valid')))[:3]
+    for r in p2o.check_against_predict(model, out, images, [320, 448]):
+        assert r['class_mismatch'] == 0 and r['identical'] >= 0.999, r
 
 
-def test_parity_check_catches_a_different_model(tmp_path):
-    model = p2o.build_model(CONFIG, None)
-    out = str(tmp_path / 'm.onnx')
-    p2o.export(model, out, (64, 64))
-    other = p2o.build_model(CONFIG, None)  # other random weights
-    inputs = p2o.sample_inputs(model, (64, 64), 2)
-    report = p2o.check_parity(p2o.ExportWrapper(other).eval(), out, inputs)
-    assert not report['ok']
+def test_a_different_model_fails_the_check(tmp_path):
+    from mtnet_plugin.apis import export_onnx, init_model
+    other = init_model(DEMO)
+    torch.manual_seed(1)
+    for p in other.parameters():
+        p.data.add_(0.1 * torch.randn_like(p))
+    out = str(tmp_path / 'other.onnx')
+    export_onnx(other, out, (96, 96))
+    model = init_model(DEMO)
+    images = p2o.synthetic_images(str(tmp_path), 2, size=96)
+    with pytest.raises(ValueError, match='other.onnx.*does not match'):
+        p2o.check_against_predict(model, out, images, [96])
+
+
+def test_static_export_checks_one_size(tmp_path, capsys):
+    ckpt = str(tmp_path / 'w.pth')
+    from mtnet_plugin.apis import init_model
+    torch.save(dict(state_dict=init_model(DEMO).state_dict()), ckpt)
+    out = str(tmp_path / 'static.onnx')
+    p2o.main([DEMO, ckpt, '--out', out, '--static', '--num-images', '2'])
+    text = capsys.readouterr().out
+    assert 'fixed to 1x3x256x256' in text  # the demo config's input
+    assert text.count('onnxruntime vs predict') == 1 and 'OK' in text

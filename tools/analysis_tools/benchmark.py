@@ -5,8 +5,8 @@ Times what each backend of ``TumorInferencer`` runs on a preprocessed batch
 (for EfficientMTNet both the segmentation and the classification branch,
 seg logits resized to the input) on random input: no dataset needed, a
 checkpoint optional. Warm-up runs first; every model and backend is timed
-alternately in the same process, so all see the same machine state, and
-the ratio of medians to the peer (``--compare``, run eagerly) is printed.
+in rotation in the same process (``--block`` calls each, see :func:`run`),
+so all see the same machine state, and the ratio of medians to the peer (``--compare``, run eagerly) is printed.
 
 Examples:
     # CPU, batch 1, 2 threads: every backend against mmseg's Fast-SCNN
@@ -85,9 +85,16 @@ def summarise(times, batch):
         images_per_s=batch * 1000 / med)
 
 
-def run(models, shape, batch, device, repeat, warmup, channels_last=False):
-    """Time ``models`` (name -> callable on an (N, 3, H, W) batch)
-    alternately; return name -> stats."""
+def run(models, shape, batch, device, repeat, warmup, channels_last=False,
+        block=1):
+    """Time ``models`` (name -> callable on an (N, 3, H, W) batch) in
+    rotation; return name -> stats of ``repeat`` timed calls each.
+
+    With ``block`` > 1 each model runs ``block`` + 1 calls in a row and the
+    first is not timed: onnxruntime's worker threads spin for a while after
+    a call (its default, good for latency), which would otherwise slow the
+    next model's first call down and bias the comparison.
+    """
     x = torch.randn(batch, 3, *shape, device=device)
     if channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
@@ -95,9 +102,12 @@ def run(models, shape, batch, device, repeat, warmup, channels_last=False):
     for _ in range(warmup):
         for fn in models.values():
             time_once(fn, x, device)
-    for _ in range(repeat):
+    while any(len(t) < repeat for t in times.values()):
         for name, fn in models.items():
-            times[name].append(time_once(fn, x, device))
+            if block > 1:
+                time_once(fn, x, device)  # switch-over call, not timed
+            for _ in range(min(block, repeat - len(times[name]))):
+                times[name].append(time_once(fn, x, device))
     return {name: summarise(t, batch) for name, t in times.items()}
 
 
@@ -140,6 +150,9 @@ def parse_args(argv=None):
                    'decides)')
     p.add_argument('--repeat', type=int, default=30)
     p.add_argument('--warmup', type=int, default=5)
+    p.add_argument('--block', type=int, default=5,
+                   help='consecutive timed calls per model before the next '
+                   'one runs (plus one untimed switch-over call)')
     p.add_argument('--backend', nargs='+', default=['pytorch'],
                    choices=BACKENDS,
                    help='inference backends of the model, timed alternately')
@@ -163,6 +176,9 @@ def parse_args(argv=None):
                    'and report its images/s (needs CHECKPOINT)')
     p.add_argument('--folder-runs', type=int, default=3)
     p.add_argument('--folder-batch-size', type=int, default=8)
+    p.add_argument('--eval-steps', type=int, nargs='+', default=None,
+                   help='time one model per NMF eval_steps value (both '
+                   'Hamburgers), in rotation')
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = p.parse_args(argv)
     if args.folder and not args.checkpoint:
@@ -178,22 +194,32 @@ def main(argv=None):
     if args.device.startswith('cuda'):
         torch.backends.cudnn.benchmark = True
     precision = 'fp16' if args.fp16 else 'bf16' if args.bf16 else 'fp32'
-    model = build(args.config, args.checkpoint, args.cfg_options,
-                  args.device, args.channels_last)
+    variants = {None: args.cfg_options}  # eval_steps -> cfg options
+    for k in args.eval_steps or []:
+        variants[k] = dict(args.cfg_options or {}, **{
+            f'model.{head}.ham_kwargs.eval_steps': k
+            for head in ('decode_head', 'cls_head')
+        })
+    if args.eval_steps:
+        del variants[None]
     fns = {}
-    for name in args.backend:
-        t0 = time.perf_counter()
-        fns[name] = build_backend(
-            name, model,
-            precision='fp32' if name == 'onnxruntime' else precision,
-            compile_mode=args.compile_mode,
-            onnx_file=args.onnx if name == 'onnxruntime' else None,
-            checkpoint=args.checkpoint, threads=args.threads)
-        if name == 'compile':  # compile now, not inside the timed runs
-            fns[name](torch.randn(args.batch_size, 3, *args.shape,
-                                  device=args.device))
-            print(f'compile: first call took {time.perf_counter() - t0:.0f} '
-                  f's (compiling)')
+    for steps, options in variants.items():
+        model = build(args.config, args.checkpoint, options, args.device,
+                      args.channels_last)
+        for name in args.backend:
+            key = name if steps is None else f'{name} eval_steps={steps}'
+            t0 = time.perf_counter()
+            fns[key] = build_backend(
+                name, model,
+                precision='fp32' if name == 'onnxruntime' else precision,
+                compile_mode=args.compile_mode,
+                onnx_file=args.onnx if name == 'onnxruntime' else None,
+                checkpoint=args.checkpoint, threads=args.threads)
+            if name == 'compile':  # compile now, not in the timed runs
+                fns[key](torch.randn(args.batch_size, 3, *args.shape,
+                                     device=args.device))
+                print(f'{key}: first call took '
+                      f'{time.perf_counter() - t0:.0f} s (compiling)')
     if args.compare:
         dtype = dict(fp32=None, fp16=torch.float16,
                      bf16=torch.bfloat16)[precision]
@@ -203,17 +229,20 @@ def main(argv=None):
     h, w = args.shape
     print(f'device={args.device} threads={torch.get_num_threads()} '
           f'batch={args.batch_size} shape={h}x{w} precision={precision} '
-          f'(onnxruntime: fp32) repeat={args.repeat} warmup={args.warmup}')
+          f'(onnxruntime: fp32) repeat={args.repeat} warmup={args.warmup} '
+          f'block={args.block}')
     if args.repeat > 0:
         stats = run(fns, args.shape, args.batch_size, args.device,
-                    args.repeat, args.warmup, args.channels_last)
+                    args.repeat, args.warmup, args.channels_last, args.block)
         for key, s in stats.items():
             label = args.compare if key == 'compare' else \
                 f'{args.config} [{key}]'
             print(f'{label}: median {s["median_ms"]:.2f} ms, p90 '
                   f'{s["p90_ms"]:.2f} ms, {s["images_per_s"]:.1f} images/s')
         if 'compare' in stats:
-            for key in args.backend:
+            for key in stats:
+                if key == 'compare':
+                    continue
                 ratio = stats[key]['median_ms'] / stats['compare'][
                     'median_ms']
                 print(f'ratio [{key}] / compare (medians): {ratio:.2f}')

@@ -185,3 +185,27 @@ def test_parameter_budget(model_cfg):
     total = sum(p.numel() for p in model.parameters())
     aux = sum(p.numel() for p in model.auxiliary_head.parameters())
     assert total - aux <= 1.5e6
+
+
+def test_postprocess_equals_mmseg_on_nchw_logits(model_cfg):
+    """The channels-last post-processing changes memory layout only: the
+    same masks and logits as mmseg's on NCHW, with padding cropped and a
+    resize to another original size, ties included."""
+    from mmseg.models.segmentors import EncoderDecoder
+    model = _build(model_cfg).eval()
+    torch.manual_seed(0)
+    logits = torch.randn(2, 2, 64, 96)
+    logits[:, 1, :8] = logits[:, 0, :8]  # ties: argmax takes class 0
+    samples = []
+    for ori, pad in (((50, 70), [0, 26, 0, 14]), ((120, 200), [0, 0, 0, 0])):
+        samples.append(SegDataSample(metainfo=dict(
+            img_shape=(64 - pad[3], 96 - pad[1]), ori_shape=ori,
+            pad_shape=(64, 96), padding_size=pad)))
+    ours = model.postprocess_result(logits.clone(), copy.deepcopy(samples))
+    ref = EncoderDecoder.postprocess_result(model, logits.clone(),
+                                            copy.deepcopy(samples))
+    for a, b, s in zip(ours, ref, samples):
+        assert a.pred_sem_seg.data.shape == (1, *s.ori_shape)
+        assert torch.equal(a.pred_sem_seg.data, b.pred_sem_seg.data)
+        assert torch.allclose(a.seg_logits.data, b.seg_logits.data)
+    assert ours[0].pred_sem_seg.data.float().mean() not in (0.0, 1.0)

@@ -1,0 +1,96 @@
+"""Serve a web page: drop MRI slices, see the tumor, the class and the
+numbers.
+
+    python tools/webdemo.py --config CONFIG --checkpoint CKPT \
+        [--port 7860] [--host 127.0.0.1] [--backend auto] [--device cpu]
+
+Needs the demo extra (``pip install -e ".[demo]"``: FastAPI, uvicorn,
+python-multipart). It listens on 127.0.0.1 unless ``--host`` says otherwise.
+Uploads and, when the onnxruntime backend needs one and none is cached
+beside the checkpoint, the ONNX export go to a temporary folder that is
+removed when the server stops (Ctrl-C or SIGTERM); nothing else is written.
+"""
+import argparse
+import atexit
+import logging
+import os.path as osp
+import shutil
+import signal
+import sys
+import tempfile
+
+from mtnet_plugin.apis import BACKENDS
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--config', required=True)
+    p.add_argument('--checkpoint', required=True)
+    p.add_argument('--port', type=int, default=7860)
+    p.add_argument('--host', default='127.0.0.1',
+                   help='address to listen on (0.0.0.0: every interface; '
+                   'only on a network you trust)')
+    p.add_argument('--backend', default='auto', choices=('auto', ) + BACKENDS)
+    p.add_argument('--onnx', default=None, help='.onnx for onnxruntime')
+    p.add_argument('--device', default='cpu')
+    p.add_argument('--max-upload-mb', type=float, default=20)
+    p.add_argument('--max-queue', type=int, default=32,
+                   help='images allowed to wait for the model; more get '
+                   '"busy"')
+    return p.parse_args(argv)
+
+
+def build_inferencer(args, tmp_dir):
+    """The inferencer; an onnxruntime export that is not cached beside the
+    checkpoint is made in ``tmp_dir`` (the page writes nowhere else)."""
+    from mtnet_plugin.apis import (TumorInferencer, default_backend,
+                                   export_onnx, init_model, onnx_cache_path)
+    from mtnet_plugin.apis.inference import inference_input_shape
+    model = init_model(args.config, args.checkpoint, args.device)
+    backend = args.backend
+    if backend == 'auto':
+        backend = default_backend(args.device)
+    onnx_file = args.onnx
+    if backend == 'onnxruntime' and onnx_file is None:
+        onnx_file = onnx_cache_path(args.checkpoint, model.cfg.model)
+        if not osp.isfile(onnx_file):
+            onnx_file = export_onnx(model, osp.join(tmp_dir, 'model.onnx'),
+                                    inference_input_shape(model.cfg))
+    return TumorInferencer(model, backend=backend, onnx_file=onnx_file,
+                           num_workers=0)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        import uvicorn
+
+        from mtnet_plugin.webdemo import create_app
+        create_app  # noqa: B018
+    except ImportError as e:
+        sys.exit(f'the web page needs the demo extra: pip install -e '
+                 f'".[demo]" ({e})')
+    tmp_dir = tempfile.mkdtemp(prefix='efficient-mtnet-webdemo-')
+    # multipart uploads are spooled by the standard tempfile module: here
+    tempfile.tempdir = tmp_dir
+    atexit.register(shutil.rmtree, tmp_dir, ignore_errors=True)
+    # SIGTERM: leave through uvicorn's graceful shutdown, then atexit
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(
+        KeyboardInterrupt()))
+    from mmengine.logging import MMLogger
+    MMLogger.get_instance('mmengine').setLevel(logging.WARNING)
+    inferencer = build_inferencer(args, tmp_dir)
+    app = create_app(inferencer, tmp_dir, args.max_upload_mb, args.max_queue)
+    print(f'EfficientMTNet page on http://{args.host}:{args.port}/ (backend '
+          f'{inferencer.backend.name}; temporary folder {tmp_dir})',
+          flush=True)
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level='warning')
+    except KeyboardInterrupt:
+        pass
+    finally:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+
+
+if __name__ == '__main__':
+    main()
