@@ -1,16 +1,9 @@
 """tools/webdemo.py: the API in-process, and the page in headless Chromium
 against a real server process."""
-import json
 import os
 import os.path as osp
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import threading
-import time
-import urllib.request
 
 import cv2
 import numpy as np
@@ -19,25 +12,6 @@ import pytest
 from ..conftest import REPO
 
 fastapi = pytest.importorskip('fastapi', reason='demo extra not installed')
-CONFIG = osp.join(REPO, 'configs', 'efficient_mtnet_demo_synthetic.py')
-
-
-@pytest.fixture(scope='module')
-def checkpoint(tmp_path_factory):
-    """Random weights of the demo model, made less trivial."""
-    import torch
-    from mmengine.registry import init_default_scope
-    from mmseg.registry import MODELS
-    from mmengine.config import Config
-    init_default_scope('mmseg')
-    torch.manual_seed(0)
-    model = MODELS.build(Config.fromfile(CONFIG).model)
-    model.init_weights()
-    for p in model.parameters():
-        p.data.add_(0.05 * torch.randn_like(p))
-    path = str(tmp_path_factory.mktemp('ckpt') / 'demo.pth')
-    torch.save(dict(state_dict=model.state_dict()), path)
-    return path
 
 
 @pytest.fixture(scope='module')
@@ -52,15 +26,16 @@ def slice_png(tmp_path_factory):
 
 
 @pytest.fixture(scope='module')
-def client(checkpoint, tmp_path_factory):
+def client(shipped, tmp_path_factory):
+    """The app in-process around the shipped weights (they find the
+    synthetic lesions: the numbers compared below are not zeros)."""
     pytest.importorskip('httpx')
     from fastapi.testclient import TestClient
 
     from mtnet_plugin.apis import TumorInferencer
     from mtnet_plugin.webdemo import create_app
     tmp = str(tmp_path_factory.mktemp('upload_tmp'))
-    inf = TumorInferencer(CONFIG, checkpoint, backend='pytorch',
-                          num_workers=0)
+    inf = TumorInferencer(*shipped, backend='pytorch', num_workers=0)
     app = create_app(inf, tmp, max_upload_mb=1, max_queue=64)
     return TestClient(app), inf, tmp
 
@@ -72,6 +47,7 @@ def test_api_result_matches_the_inferencer(client, slice_png):
     assert r.status_code == 200, r.text
     body = r.json()
     (ref, ) = inf(slice_png)
+    assert ref['tumor_area_px'] > 0
     rec = body['result']
     assert rec['path'] == 'lesion.png'
     for k in ('class_index', 'class_name', 'tumor_area_px', 'bbox'):
@@ -145,93 +121,52 @@ def test_api_concurrent_requests_are_queued(client, slice_png):
     assert len(areas) == 1
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
-def _chrome():
-    for exe in ('chromium', 'chromium-browser', 'google-chrome'):
-        path = shutil.which(exe)
-        if path:
-            return path
-    return None
+def _load_browser_helpers():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'webdemo_browser', osp.join(REPO, 'tools', 'misc',
+                                    'webdemo_browser.py'))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
 @pytest.mark.slow
-def test_page_in_headless_chromium(checkpoint, slice_png, tmp_path):
-    """Upload a slice with a lesion and a text file through the page; the
-    numbers shown are the inferencer's; the server stops by its pid and
-    leaves no temporary folder behind."""
-    selenium = pytest.importorskip('selenium')
-    chrome, driver_exe = _chrome(), shutil.which('chromedriver')
+def test_page_in_headless_chromium(shipped, slice_png, tmp_path):
+    """Upload a slice with a lesion and a text file through the page run
+    as users run it (shipped weights, default backend); the numbers shown
+    are the inferencer's; the server stops by its pid and leaves nothing
+    behind (its ONNX export included)."""
+    pytest.importorskip('selenium')
+    wb = _load_browser_helpers()
+    chrome, driver_exe = wb.find_chrome()
     if not chrome or not driver_exe:
         pytest.skip('Debian chromium + chromium-driver not installed '
                     '(make browser)')
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as EC
-    from selenium.webdriver.support.ui import WebDriverWait
 
-    from mtnet_plugin.apis import TumorInferencer
-    port = _free_port()
-    log = open(tmp_path / 'server.log', 'w')
-    server = subprocess.Popen([
-        sys.executable, osp.join(REPO, 'tools', 'webdemo.py'), '--config',
-        CONFIG, '--checkpoint', checkpoint, '--port', str(port),
-        '--backend', 'pytorch'
-    ], stdout=log, stderr=subprocess.STDOUT)
-    url = f'http://127.0.0.1:{port}/'
+    from mtnet_plugin.apis import TumorInferencer, default_backend
+    config = shipped[0]
+    weights = tmp_path / 'weights'
+    weights.mkdir()
+    checkpoint = str(weights / osp.basename(shipped[1]))
+    shutil.copy(shipped[1], checkpoint)
+    log = str(tmp_path / 'server.log')
+    server, url, info = wb.start_server(config, checkpoint, log)
     driver = None
+    shown = None
     try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                info = json.load(urllib.request.urlopen(url + 'api/info'))
-                break
-            except OSError:
-                assert server.poll() is None, open(tmp_path /
-                                                   'server.log').read()
-                assert time.time() < deadline, 'server did not start'
-                time.sleep(0.5)
-        assert info['backend'] == 'pytorch'
-        opts = webdriver.ChromeOptions()
-        opts.binary_location = chrome
-        for flag in ('--headless=new', '--no-sandbox', '--disable-gpu',
-                     '--disable-dev-shm-usage', '--disable-quic',
-                     '--no-first-run', '--disable-background-networking',
-                     '--disable-component-update', '--disable-sync',
-                     f'--user-data-dir={tmp_path / "profile"}',
-                     '--window-size=1200,1000'):
-            opts.add_argument(flag)
-        driver = webdriver.Chrome(service=Service(driver_exe),
-                                  options=opts)
-        driver.get(url)
-        wait = WebDriverWait(driver, 60)
-        wait.until(lambda d: d.find_element(By.TAG_NAME, 'body')
-                   .get_attribute('data-ready') == '1')
+        assert info['backend'] == default_backend('cpu')
+        driver = wb.chrome_driver(str(tmp_path / 'profile'))
+        wait = wb.open_page(driver, url)
         assert 'CC BY 4.0' in driver.find_element(By.ID, 'credit').text
 
-        driver.find_element(By.ID, 'files').send_keys(slice_png)
-        card = wait.until(EC.presence_of_element_located(
-            (By.CSS_SELECTOR, '.result[data-name="lesion.png"]')))
+        card = wb.upload(driver, wait, slice_png)
+        assert 'error' not in card.get_attribute('class'), card.text
         shown = {
             cls: card.find_element(By.CSS_SELECTOR, '.' + cls).text
             for cls in ('cls', 'prob', 'area-px', 'area-pct', 'bbox')
         }
-        (ref, ) = TumorInferencer(CONFIG, checkpoint, backend='pytorch')(
-            slice_png)
-        assert shown['cls'] == ref['class_name']
-        assert int(shown['area-px']) == ref['tumor_area_px']
-        assert float(shown['area-pct']) == pytest.approx(
-            ref['tumor_area_pct'], abs=1e-3)
-        assert float(shown['prob']) == pytest.approx(
-            ref['class_probs'][ref['class_index']], abs=1e-4)
-        want_box = ('[' + ', '.join(map(str, ref['bbox'])) + ']'
-                    if ref['bbox'] else 'none')
-        assert shown['bbox'] == want_box
         # the opacity slider reaches the overlay
         mask = card.find_element(By.CSS_SELECTOR, 'img.mask')
         driver.execute_script(
@@ -245,28 +180,31 @@ def test_page_in_headless_chromium(checkpoint, slice_png, tmp_path):
 
         text_file = tmp_path / 'notes.txt'
         text_file.write_text('not an image')
-        driver.find_element(By.ID, 'files').send_keys(str(text_file))
-        err = wait.until(EC.presence_of_element_located(
-            (By.CSS_SELECTOR, '.card.error[data-name="notes.txt"]')))
+        err = wb.upload(driver, wait, str(text_file))
+        assert 'error' in err.get_attribute('class')
         assert 'notes.txt' in err.text and 'image' in err.text
 
-        shot = os.environ.get('WEBDEMO_SCREENSHOT')
-        if shot:  # the README's picture: WEBDEMO_SCREENSHOT=docs/webdemo.png
-            driver.find_element(By.CSS_SELECTOR, '.example').click()
-            wait.until(lambda d: len(d.find_elements(
-                By.CSS_SELECTOR, '.result')) == 2)
-            driver.save_screenshot(shot)
+        # an example slice, one click
+        driver.find_element(By.CSS_SELECTOR, '.example').click()
+        wait.until(lambda d: d.find_elements(
+            By.CSS_SELECTOR, '.result[data-name="synthetic_example_1.png"]'))
         assert server.poll() is None  # still up after the bad upload
     finally:
         if driver is not None:
             driver.quit()
-        os.kill(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        finally:
-            if server.poll() is None:
-                server.kill()
-            log.close()
-    out = open(tmp_path / 'server.log').read()
+        wb.stop_server(server)
+    assert server.returncode == 0, open(log).read()[-2000:]
+    out = open(log).read()
     tmp_dir = out.split('temporary folder ')[1].split(')')[0]
     assert not osp.exists(tmp_dir), 'temporary folder left behind'
+    assert os.listdir(weights) == [osp.basename(checkpoint)]  # no cache
+    # the numbers on the page are the inferencer's, same backend
+    (ref, ) = TumorInferencer(config, checkpoint,
+                              backend=info['backend'])(slice_png)
+    assert shown['cls'] == ref['class_name']
+    assert int(shown['area-px']) == ref['tumor_area_px'] > 0
+    assert float(shown['area-pct']) == pytest.approx(
+        ref['tumor_area_pct'], abs=1e-3)
+    assert float(shown['prob']) == pytest.approx(
+        ref['class_probs'][ref['class_index']], abs=1e-4)
+    assert shown['bbox'] == '[' + ', '.join(map(str, ref['bbox'])) + ']'
