@@ -1,5 +1,6 @@
 """Build a model for inference and the forward that every backend runs."""
 import copy
+import os.path as osp
 from typing import Optional, Sequence, Tuple, Union
 
 import torch
@@ -7,7 +8,8 @@ import torch.nn as nn
 from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.registry import init_default_scope
-from mmengine.runner.checkpoint import _load_checkpoint, load_state_dict
+from mmengine.fileio import get_local_path
+from mmengine.runner.checkpoint import load_state_dict
 from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 from torch import Tensor
@@ -31,7 +33,13 @@ def load_inference_weights(model: nn.Module, checkpoint: str,
     Returns:
         dict: the checkpoint's ``meta`` (empty if it has none).
     """
-    ckpt = _load_checkpoint(checkpoint, map_location='cpu')
+    # mmengine's loader would add a line of its own; read it directly
+    # (any mmengine file backend; torch's weights_only unpickler with the
+    # classes mtnet_plugin allow-lists)
+    if not osp.isfile(checkpoint) and '://' not in checkpoint:
+        raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
+    with get_local_path(checkpoint) as local:
+        ckpt = torch.load(local, map_location='cpu')
     state_dict = ckpt.get('state_dict', ckpt)
     state_dict = {
         k[len('module.'):] if k.startswith('module.') else k: v

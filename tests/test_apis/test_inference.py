@@ -41,6 +41,7 @@ def test_training_heads_are_dropped_with_one_line(training_checkpoint):
     text = proc.stdout + proc.stderr
     lines = [ln for ln in text.splitlines() if 'auxiliary_head' in ln]
     assert len(lines) == 1 and 'training-only' in lines[0], text
+    assert len([ln for ln in text.splitlines() if path in ln]) == 1, text
     assert 'unexpected key' not in text and 'missing keys' not in text
     model = init_model(CONFIG, path)
     assert not hasattr(model, 'auxiliary_head') and not model.training
@@ -61,6 +62,11 @@ def test_a_checkpoint_that_does_not_fit_names_the_file(training_checkpoint,
     model = init_model(CONFIG)
     with pytest.raises(RuntimeError, match='no_cls_head.pth'):
         load_inference_weights(model, bad)
+
+
+def test_missing_checkpoint_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match='nowhere.pth'):
+        init_model(CONFIG, str(tmp_path / 'nowhere.pth'))
 
 
 def test_meta_is_returned_and_module_prefix_stripped(training_checkpoint,
