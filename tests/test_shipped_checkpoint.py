@@ -8,7 +8,6 @@ import hashlib
 import os.path as osp
 
 import cv2
-import numpy as np
 import pytest
 import torch
 from mmcv.transforms import Compose

@@ -23,6 +23,7 @@ import cv2
 from mmengine.utils import ProgressBar
 
 from mtnet_plugin.apis import BACKENDS, TumorInferencer
+from mtnet_plugin.apis.tumor_inferencer import RECORD_KEYS
 from mtnet_plugin.engine.hooks import draw_overlay
 
 
@@ -92,8 +93,6 @@ def main(argv=None):
         args.inputs) else [args.inputs]
     print(f'{len(files)} images, backend {inferencer.backend.name}, batch '
           f'{args.batch_size}', file=sys.stderr)
-    keep = ('path', 'class_index', 'class_name', 'class_probs',
-            'tumor_area_px', 'tumor_area_pct', 'bbox')
     records, failed, futures = [], [], deque()
     bar = ProgressBar(len(files), file=sys.stderr) if len(files) > 1 else None
     t0 = time.perf_counter()
@@ -106,7 +105,7 @@ def main(argv=None):
                 print(f'\nskipped {res["path"]}: {res["error"]}',
                       file=sys.stderr)
             else:
-                record = {k: res[k] for k in keep}
+                record = {k: res[k] for k in RECORD_KEYS}
                 if not args.no_overlays:
                     record['overlay'] = overlay_name(res['path'])
                     futures.append(

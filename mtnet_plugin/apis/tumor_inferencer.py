@@ -18,6 +18,10 @@ from .backends import build_backend
 from .inference import init_model, load_inference_weights
 
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
+#: The fields of a result that ``tools/infer.py`` and the web page write
+#: as JSON (everything but the mask and the image).
+RECORD_KEYS = ('path', 'class_index', 'class_name', 'class_probs',
+               'tumor_area_px', 'tumor_area_pct', 'bbox')
 InputType = Union[str, np.ndarray]
 
 

@@ -35,13 +35,13 @@ from typing import List, Optional
 import cv2
 import numpy as np
 
+from mtnet_plugin.apis.tumor_inferencer import RECORD_KEYS
+
 DATA_CREDIT = (
     'Weights trained on the Roboflow "TumorSegmentation" brain-tumor '
     'dataset (Kaggle: "Brain Tumor Image DataSet: Semantic Segmentation"), '
     'licensed CC BY 4.0; credit Roboflow and the dataset\'s authors. '
     'Research use only, not a medical device.')
-RECORD_KEYS = ('path', 'class_index', 'class_name', 'class_probs',
-               'tumor_area_px', 'tumor_area_pct', 'bbox')
 
 
 def _png_data_url(img: np.ndarray) -> str:

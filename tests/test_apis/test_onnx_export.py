@@ -2,7 +2,6 @@
 import os
 import os.path as osp
 
-import numpy as np
 import pytest
 import torch
 
