@@ -63,10 +63,8 @@ def build_inferencer(args, tmp_dir):
 def main(argv=None):
     args = parse_args(argv)
     try:
+        import fastapi  # noqa: F401  (create_app imports it)
         import uvicorn
-
-        from mtnet_plugin.webdemo import create_app
-        create_app  # noqa: B018
     except ImportError as e:
         sys.exit(f'the web page needs the demo extra: pip install -e '
                  f'".[demo]" ({e})')
@@ -79,6 +77,7 @@ def main(argv=None):
         KeyboardInterrupt()))
     from mmengine.logging import MMLogger
     MMLogger.get_instance('mmengine').setLevel(logging.WARNING)
+    from mtnet_plugin.webdemo import create_app
     inferencer = build_inferencer(args, tmp_dir)
     app = create_app(inferencer, tmp_dir, args.max_upload_mb, args.max_queue)
     print(f'EfficientMTNet page on http://{args.host}:{args.port}/ (backend '
