@@ -44,5 +44,7 @@ setup(
         tests=parse_requirements('requirements/tests.txt'),
         deploy=parse_requirements('requirements/deploy.txt'),
         demo=parse_requirements('requirements/demo.txt'),
+        medical=parse_requirements('requirements/medical.txt'),
+        albu=parse_requirements('requirements/albu.txt'),
         optional=parse_requirements('requirements/optional.txt')),
     zip_safe=False)

@@ -1,8 +1,18 @@
 """Segment and classify images: an overlay per image and one JSON file.
 
-    python tools/infer.py IMAGE_OR_DIR --config CONFIG --checkpoint CKPT \
+    python tools/infer.py INPUT --config CONFIG --checkpoint CKPT \
         --out-dir work_dirs/infer [--backend auto|pytorch|compile|onnxruntime]
         [--onnx FILE] [--batch-size 8] [--device cuda] [--jsonl]
+        [--series-uid UID]
+
+INPUT is an image (JPEG, PNG, 16-bit PNG), a DICOM file, a NIfTI file
+(.nii, .nii.gz), a folder holding one DICOM series, or a folder of such
+files. Records carry ``pixel_spacing_mm`` and ``tumor_area_mm2`` (null
+without spacing). A volume (DICOM series, multi-frame DICOM, 3D NIfTI) gets
+an overlay per slice (``<name>_s<k>_overlay.png``), a summary record under
+``volumes`` (volume in mL, slices with tumor, the volume's class, the
+per-slice records) and ``<name>_mask.nii.gz``: the mask with the input's
+shape and affine, which 3D Slicer and ITK-SNAP lay over the scan.
 
 A folder runs in batches of ``--batch-size`` while threads read the next
 images and write the overlays. Unreadable files are reported, counted and
@@ -23,7 +33,8 @@ import cv2
 from mmengine.utils import ProgressBar
 
 from mtnet_plugin.apis import BACKENDS, TumorInferencer
-from mtnet_plugin.apis.tumor_inferencer import RECORD_KEYS
+from mtnet_plugin.apis.tumor_inferencer import RECORD_KEYS, SLICE_KEYS
+from mtnet_plugin.datasets.medical_volume import write_mask_nifti
 from mtnet_plugin.engine.hooks import draw_overlay
 
 
@@ -53,6 +64,10 @@ def parse_args(argv=None):
                    help='CPU threads of torch / onnxruntime')
     p.add_argument('--no-overlays', action='store_true',
                    help='write the JSON only')
+    p.add_argument('--series-uid', default=None,
+                   help='for a DICOM folder holding several series: the '
+                   'SeriesInstanceUID to read (default: the largest; the '
+                   'others are listed)')
     p.add_argument('--jsonl', action='store_true',
                    help='write results.jsonl (one line per image) instead '
                    'of results.json')
@@ -64,15 +79,26 @@ def parse_args(argv=None):
     return args
 
 
-def overlay_name(path):
-    return osp.splitext(osp.basename(path))[0] + '_overlay.png'
+def stem(path):
+    """File name without its extension(s): 'a.nii.gz' -> 'a'; a series
+    folder's own name."""
+    name = osp.basename(osp.normpath(path))
+    if name.lower().endswith('.nii.gz'):
+        return name[:-7]
+    return osp.splitext(name)[0]
+
+
+def overlay_name(res):
+    if res.get('num_slices', 1) > 1:
+        return f'{stem(res["path"])}_s{res["slice_index"]:03d}_overlay.png'
+    return stem(res['path']) + '_overlay.png'
 
 
 def write_overlay(res, out_dir, class_names):
     overlay = draw_overlay(
         res['image'], res['mask'], None, res['class_index'],
         res['class_probs'][res['class_index']], class_names=class_names)
-    name = overlay_name(res['path'])
+    name = overlay_name(res)
     # fast PNG compression: the overlays must not slow the folder down
     cv2.imwrite(osp.join(out_dir, name), overlay,
                 [cv2.IMWRITE_PNG_COMPRESSION, 1])
@@ -87,13 +113,15 @@ def main(argv=None):
     inferencer = TumorInferencer(
         args.config, args.checkpoint, args.device, backend=args.backend,
         onnx_file=args.onnx, precision=args.precision,
-        compile_mode=args.compile_mode, num_workers=args.num_workers)
+        compile_mode=args.compile_mode, num_workers=args.num_workers,
+        series_uid=args.series_uid)
     os.makedirs(args.out_dir, exist_ok=True)
     files = TumorInferencer.list_images(args.inputs) if osp.isdir(
         args.inputs) else [args.inputs]
-    print(f'{len(files)} images, backend {inferencer.backend.name}, batch '
+    print(f'{len(files)} inputs, backend {inferencer.backend.name}, batch '
           f'{args.batch_size}', file=sys.stderr)
-    records, failed, futures = [], [], deque()
+    records, failed, volumes, futures = [], [], [], deque()
+    slices = []  # results of the volume being read
     bar = ProgressBar(len(files), file=sys.stderr) if len(files) > 1 else None
     t0 = time.perf_counter()
     with ThreadPoolExecutor(max(1, args.num_workers)) as writer:
@@ -107,13 +135,22 @@ def main(argv=None):
             else:
                 record = {k: res[k] for k in RECORD_KEYS}
                 if not args.no_overlays:
-                    record['overlay'] = overlay_name(res['path'])
+                    record['overlay'] = overlay_name(res)
                     futures.append(
                         writer.submit(write_overlay, res, args.out_dir,
                                       inferencer.cls_classes))
                     while len(futures) > 4 * max(1, args.num_workers):
                         futures.popleft().result()  # bound the queue
-                records.append(record)
+                if res.get('num_slices', 1) > 1:  # a slice of a volume
+                    record.update({k: res[k] for k in SLICE_KEYS})
+                    slices.append((res, record))
+                    if len(slices) < res['num_slices']:
+                        continue  # the progress bar counts inputs
+                    volumes.append(
+                        finish_volume(inferencer, slices, args.out_dir))
+                    slices = []
+                else:
+                    records.append(record)
             if bar is not None:
                 bar.update()
         for future in futures:
@@ -122,17 +159,35 @@ def main(argv=None):
     if args.jsonl:
         out = osp.join(args.out_dir, 'results.jsonl')
         with open(out, 'w') as f:
-            for r in records + failed:  # skipped ones carry 'error'
+            # skipped ones carry 'error', volumes 'num_slices' and 'slices'
+            for r in records + volumes + failed:
                 f.write(json.dumps(r) + '\n')
     else:
         out = osp.join(args.out_dir, 'results.json')
         with open(out, 'w') as f:
-            json.dump(dict(results=records, skipped=failed), f, indent=2)
-    print(f'\n{len(records)} images done, {len(failed)} skipped in '
-          f'{elapsed:.1f} s ({len(files) / max(elapsed, 1e-9):.1f} images/s);'
-          f' results in {out}', file=sys.stderr)
-    return dict(images=len(records), skipped=len(failed), seconds=elapsed,
-                out=out)
+            json.dump(dict(results=records, volumes=volumes, skipped=failed),
+                      f, indent=2)
+    n_in = len(records) + len(volumes)
+    print(f'\n{len(records)} images and {len(volumes)} volumes done, '
+          f'{len(failed)} skipped in {elapsed:.1f} s '
+          f'({n_in / max(elapsed, 1e-9):.1f} inputs/s); results in {out}',
+          file=sys.stderr)
+    return dict(images=len(records), volumes=len(volumes),
+                skipped=len(failed), seconds=elapsed, out=out)
+
+
+def finish_volume(inferencer, slices, out_dir):
+    """The volume's summary record, with its slices' records, and its mask
+    as ``<name>_mask.nii.gz`` over the scan."""
+    results = [res for res, _ in slices]
+    volume = results[0]['volume']
+    summary = inferencer.summarize_volume(volume, results)
+    summary['slices'] = [record for _, record in slices]
+    name = stem(volume.path) + '_mask.nii.gz'
+    write_mask_nifti(volume, [r['mask'] for r in results],
+                     osp.join(out_dir, name))
+    summary['mask_nifti'] = name
+    return summary
 
 
 if __name__ == '__main__':

@@ -3,6 +3,7 @@ import os
 import os.path as osp
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Iterator, List, Optional, Sequence, Union
 
 import numpy as np
@@ -11,18 +12,40 @@ import torch.nn as nn
 from mmcv.transforms import Compose
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
+from mmengine.logging import print_log
 from mmengine.registry import init_default_scope
 from mmseg.registry import TRANSFORMS
 
+from ..datasets.medical_volume import (DICOM_EXTENSIONS, NIFTI_EXTENSIONS,
+                                       MedicalVolume, is_dicom_series_dir,
+                                       is_medical_path, read_medical)
 from .backends import build_backend
 from .inference import init_model, load_inference_weights
 
-IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
+IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff') + \
+    DICOM_EXTENSIONS + NIFTI_EXTENSIONS
 #: The fields of a result that ``tools/infer.py`` and the web page write
 #: as JSON (everything but the mask and the image).
 RECORD_KEYS = ('path', 'class_index', 'class_name', 'class_probs',
-               'tumor_area_px', 'tumor_area_pct', 'bbox')
+               'tumor_area_px', 'tumor_area_pct', 'bbox', 'pixel_spacing_mm',
+               'tumor_area_mm2')
+#: The extra fields of a slice of a volume.
+SLICE_KEYS = ('slice_index', 'num_slices')
 InputType = Union[str, np.ndarray]
+
+
+@dataclass
+class VolumeSlice:
+    """One slice of a scan read by ``read_medical`` (an inference input)."""
+    volume: MedicalVolume
+    index: int
+
+
+@dataclass
+class _Unreadable:
+    """An input that failed before its slices were known."""
+    path: str
+    error: Exception
 
 
 class TumorInferencer:
@@ -55,6 +78,15 @@ class TumorInferencer:
             'reduce-overhead' (CUDA graphs on a GPU). Default: 'default'.
         num_workers (int): Threads that read and preprocess the next images
             while the current batch runs. Default: 2.
+        series_uid (str, optional): For a DICOM folder holding several
+            series, the one to read (default: the one with most files; a
+            warning lists them all).
+
+    Inputs: image files (JPEG, PNG, 16-bit PNG, ...), arrays, DICOM files,
+    DICOM series folders and NIfTI files (``.[medical]`` extra), or a folder
+    of them. A scan of several slices (series, multi-frame DICOM, 3D NIfTI)
+    gives one result per slice (with ``slice_index``, ``num_slices``);
+    :meth:`infer_volume` adds the volume's summary.
 
     Each result is a dict::
 
@@ -65,7 +97,11 @@ class TumorInferencer:
         tumor_area_px   int
         tumor_area_pct  float, percent of the image
         bbox            [x0, y0, x1, y1] (inclusive pixels) or None
+        pixel_spacing_mm  [row, col] in mm, or None (JPEG, PNG, arrays)
+        tumor_area_mm2  float, or None without spacing
         path            the input file, or None for an array
+        slice_index, num_slices, volume   for a slice of a DICOM/NIfTI
+                        input (``volume``: its ``MedicalVolume``)
     """
 
     def __init__(self,
@@ -77,8 +113,10 @@ class TumorInferencer:
                  onnx_file: Optional[str] = None,
                  precision: str = 'fp32',
                  compile_mode: str = 'default',
-                 num_workers: int = 2):
+                 num_workers: int = 2,
+                 series_uid: Optional[str] = None):
         import mtnet_plugin  # noqa: F401
+        self.series_uid = series_uid
         if isinstance(model, nn.Module):
             cfg = cfg if cfg is not None else getattr(model, 'cfg', None)
             if cfg is None:
@@ -112,21 +150,46 @@ class TumorInferencer:
 
     @staticmethod
     def list_images(folder: str) -> List[str]:
-        """Image files of a folder, sorted."""
+        """The inputs of a folder, sorted: image, DICOM and NIfTI files,
+        or the folder itself when it holds one DICOM series (only DICOM
+        files)."""
+        if is_dicom_series_dir(folder):
+            return [folder]
         return sorted(
             osp.join(folder, f) for f in os.listdir(folder)
             if f.lower().endswith(IMG_EXTENSIONS))
 
-    def _expand(self, inputs) -> list:
+    def _expand(self, inputs) -> Iterator:
+        """Inputs one by one; a DICOM or NIfTI input is read here (lazily,
+        as the read-ahead reaches it) and becomes its slices."""
         if isinstance(inputs, str) and osp.isdir(inputs):
-            return self.list_images(inputs)
-        if isinstance(inputs, (str, np.ndarray)):
-            return [inputs]
-        return list(inputs)
+            inputs = self.list_images(inputs)
+        elif isinstance(inputs, (str, np.ndarray, MedicalVolume)):
+            inputs = [inputs]
+        for item in inputs:
+            if isinstance(item, str) and is_medical_path(item):
+                try:
+                    item = read_medical(item, series_uid=self.series_uid)
+                except Exception as e:  # counted and reported by the caller
+                    yield _Unreadable(item, e)
+                    continue
+            if isinstance(item, MedicalVolume):
+                for note in item.notes:
+                    if 'series' in note and 'holds' in note:
+                        print_log(note, logger='current', level=30)
+                for i in range(item.num_slices):
+                    yield VolumeSlice(item, i)
+            else:
+                yield item
 
-    def _prepare(self, item: InputType):
+    def _prepare(self, item):
         """(packed sample, the image as loaded: (H, W, 3) uint8 BGR)."""
-        if isinstance(item, np.ndarray):
+        if isinstance(item, _Unreadable):
+            raise item.error
+        if isinstance(item, VolumeSlice):
+            results = self.load_array(dict(img=item.volume.slice_bgr(
+                item.index)))
+        elif isinstance(item, np.ndarray):
             img = item if item.ndim == 3 else np.repeat(
                 item[..., None], 3, axis=2)
             results = self.load_array(dict(img=img))
@@ -166,6 +229,67 @@ class TumorInferencer:
         (the ``predict()`` path of ``tools/test.py``) takes."""
         return pseudo_collate(
             [self._prepare(x)[0] for x in self._expand(inputs)])
+
+    def infer_volume(self, volume: Union[str, MedicalVolume],
+                     batch_size: int = 8) -> dict:
+        """Segment every slice of a scan and summarise the volume.
+
+        Args:
+            volume (str | MedicalVolume): A DICOM file or series folder, a
+                NIfTI file, or a volume already read.
+
+        Returns:
+            dict: :meth:`summarize_volume`'s record, plus ``masks``
+            ((N, H, W) uint8, display order) and ``volume`` (the
+            ``MedicalVolume``, e.g. for :func:`write_mask_nifti`).
+        """
+        if isinstance(volume, str):
+            volume = read_medical(volume, series_uid=self.series_uid)
+        results = list(self.iter_results(volume, batch_size))
+        summary = self.summarize_volume(volume, results)
+        summary['masks'] = np.stack([r['mask'] for r in results])
+        summary['volume'] = volume
+        return summary
+
+    def summarize_volume(self, volume: MedicalVolume,
+                         results: List[dict]) -> dict:
+        """One record for a scan from its slices' results.
+
+        - ``tumor_volume_ml``: the sum of the slices' tumor areas (mm²)
+          times the slice spacing (mm), in mL; None without spacing.
+        - ``class_probs`` of the volume: the slices' class probabilities
+          averaged with their tumor areas as weights, so that the slices
+          that show the lesion decide (a slice without tumor says nothing
+          of its kind); the plain mean over all slices when no slice has
+          tumor. ``class_index`` is its argmax.
+        """
+        areas = np.array([r['tumor_area_px'] for r in results], np.float64)
+        probs = np.array([r['class_probs'] for r in results], np.float64)
+        weights = areas if areas.sum() > 0 else np.ones_like(areas)
+        vol_probs = (probs * weights[:, None]).sum(0) / weights.sum()
+        idx = int(vol_probs.argmax())
+        ml = None
+        if volume.pixel_spacing_mm is not None and \
+                volume.slice_spacing_mm is not None:
+            ml = sum(r['tumor_area_mm2'] for r in results) * \
+                volume.slice_spacing_mm / 1000.0
+        names = self.cls_classes
+        return dict(
+            path=volume.path,
+            num_slices=volume.num_slices,
+            slices_with_tumor=[
+                r['slice_index'] for r in results if r['tumor_area_px']
+            ],
+            tumor_volume_ml=ml,
+            pixel_spacing_mm=list(volume.pixel_spacing_mm)
+            if volume.pixel_spacing_mm is not None else None,
+            slice_spacing_mm=volume.slice_spacing_mm,
+            class_index=idx,
+            class_name=names[idx] if idx < len(names) else str(idx),
+            class_probs=[float(p) for p in vol_probs],
+            class_rule='tumor-area-weighted mean of the slice probabilities',
+            slices=[{k: r[k] for k in RECORD_KEYS + SLICE_KEYS}
+                    for r in results])
 
     @torch.no_grad()
     def _run_batch(self, batch: list) -> List[dict]:
@@ -211,8 +335,7 @@ class TumorInferencer:
         results = iter(self._run_batch(good) if good else [])
         for item, prepared, error in pending:
             if error is not None:
-                yield dict(path=item if isinstance(item, str) else None,
-                           error=str(error))
+                yield dict(path=self._path(item), error=str(error))
                 continue
             res = next(results)
             if keep_image:
@@ -225,6 +348,14 @@ class TumorInferencer:
         An input that cannot be read raises (naming the file)."""
         return list(self.iter_results(inputs, batch_size))
 
+    @staticmethod
+    def _path(item) -> Optional[str]:
+        if isinstance(item, VolumeSlice):
+            return item.volume.path
+        if isinstance(item, _Unreadable):
+            return item.path
+        return item if isinstance(item, str) else None
+
     def _to_result(self, item, sample, probs: np.ndarray) -> dict:
         mask = (sample.pred_sem_seg.data[0] == 1).cpu().numpy().astype(
             np.uint8)
@@ -234,8 +365,11 @@ class TumorInferencer:
         bbox = None if area == 0 else [
             int(xs.min()), int(ys.min()), int(xs.max()), int(ys.max())
         ]
-        return dict(
-            path=item if isinstance(item, str) else None,
+        spacing = None
+        if isinstance(item, VolumeSlice):
+            spacing = item.volume.pixel_spacing_mm
+        result = dict(
+            path=self._path(item),
             mask=mask,
             class_index=idx,
             class_name=self.cls_classes[idx]
@@ -243,4 +377,12 @@ class TumorInferencer:
             class_probs=[float(p) for p in probs],
             tumor_area_px=area,
             tumor_area_pct=100.0 * area / mask.size,
-            bbox=bbox)
+            bbox=bbox,
+            pixel_spacing_mm=list(spacing) if spacing is not None else None,
+            tumor_area_mm2=area * spacing[0] * spacing[1]
+            if spacing is not None else None)
+        if isinstance(item, VolumeSlice):
+            result.update(slice_index=item.index,
+                          num_slices=item.volume.num_slices,
+                          volume=item.volume)
+        return result

@@ -10,6 +10,8 @@ from mmseg.registry import DATASETS
 from PIL import Image
 from pycocotools import mask as mask_utils
 
+from .medical_volume import is_medical_path, slice_size
+
 
 class BadSampleError(ValueError):
     """Raised for an annotation or image that cannot be used as is."""
@@ -306,8 +308,11 @@ class CocoTumorDataset(BaseSegDataset):
             self._bad(f'{where}: image file not found: {img_path}')
             return False
         try:
-            with Image.open(img_path) as im:
-                size = im.size
+            if is_medical_path(img_path):  # DICOM / NIfTI: header only
+                size = slice_size(img_path)
+            else:
+                with Image.open(img_path) as im:
+                    size = im.size
         except Exception as e:  # PIL raises several types for bad files
             self._bad(f'{where}: corrupt or unreadable image {img_path} '
                       f'({e})')

@@ -79,6 +79,8 @@ test_dataloader = dict(
 #   tumor_IoU, tumor_Dice      the tumor class alone
 #   accuracy/top1, single-label/{precision,recall,f1-score} (macro)
 #   confusion/gt_<i>_pred_<j>  confusion-matrix cells (also printed as a table)
+#   multi_task/score           mean of tumor Dice and accuracy (checkpoint
+#                              selection on both tasks)
 val_evaluator = [
     dict(type='TumorIoUMetric', iou_metrics=['mIoU', 'mDice']),
     dict(type='mmpretrain.Accuracy', topk=(1, )),
@@ -87,5 +89,6 @@ val_evaluator = [
         items=('precision', 'recall', 'f1-score'),
         average='macro'),
     dict(type='ReadableConfusionMatrix', num_classes=2),
+    dict(type='MultiTaskScore'),
 ]
 test_evaluator = val_evaluator

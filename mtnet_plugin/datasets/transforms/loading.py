@@ -1,10 +1,14 @@
 """Loading transforms: MRI images as 3-channel 8-bit, COCO tumor masks."""
+import os.path as osp
+
 import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmengine.logging import print_log
 from mmseg.registry import TRANSFORMS
 from pycocotools import mask as mask_utils
+
+from ..medical_volume import MedicalImageError, is_medical_path, read_medical
 
 
 @TRANSFORMS.register_module()
@@ -16,8 +20,18 @@ class LoadMRIImageFromFile(BaseTransform):
     ``percentiles`` range (a right shift by 8 bits, what OpenCV's colour
     flag does, leaves a 12-bit MRI almost black).
 
+    DICOM (``.dcm``, or a file with the DICOM preamble) and NIfTI
+    (``.nii``, ``.nii.gz``) slices are read with
+    :func:`mtnet_plugin.datasets.medical_volume.read_medical` (extra
+    ``.[medical]``): modality LUT, ``MONOCHROME1`` inverted, the file's
+    window or the ``percentiles`` range, radiological orientation. A file
+    holding several slices (a multi-frame DICOM, a 3D NIfTI) is refused
+    with an error naming it: a sample is one slice (``tools/infer.py`` and
+    ``TumorInferencer`` take volumes).
+
     Required keys: ``img_path``. Added keys: ``img``, ``img_shape``,
-    ``ori_shape``.
+    ``ori_shape``, ``pixel_spacing_mm`` ((row, col) in mm, or None when the
+    file has no spacing, as a JPEG).
 
     Args:
         percentiles (tuple[float]): Intensity range mapped to 0-255 for
@@ -54,8 +68,26 @@ class LoadMRIImageFromFile(BaseTransform):
         img = (img.astype(np.float32) - lo) * (255.0 / (hi - lo))
         return np.clip(img, 0, 255).astype(np.uint8)
 
+    def _read_medical(self, path: str):
+        vol = read_medical(path, percentiles=self.percentiles)
+        if vol.num_slices != 1:
+            raise MedicalImageError(
+                f'{path}: {vol.num_slices} slices; a sample is one slice '
+                '(tools/infer.py and TumorInferencer read volumes)')
+        return vol.slices[0], vol.pixel_spacing_mm
+
     def transform(self, results: dict):
         path = results['img_path']
+        if path and is_medical_path(path) and not osp.isdir(path):
+            try:
+                img, spacing = self._read_medical(path)
+            except (MedicalImageError, OSError) as e:
+                if self.ignore_empty:
+                    print_log(f'[LoadMRIImageFromFile] skipped unreadable '
+                              f'image {path}: {e}', logger='current')
+                    return None
+                raise
+            return self._finish(results, img, spacing)
         buf = np.fromfile(path, dtype=np.uint8) if path else None
         img = None
         if buf is not None and buf.size:
@@ -66,7 +98,9 @@ class LoadMRIImageFromFile(BaseTransform):
                           f'{path}', logger='current')
                 return None
             raise IOError(f'cannot decode image file {path}')
-        img = self._to_uint8(img)
+        return self._finish(results, self._to_uint8(img), None)
+
+    def _finish(self, results: dict, img: np.ndarray, spacing) -> dict:
         if img.ndim == 2:
             img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
         elif img.shape[2] == 4:
@@ -78,6 +112,7 @@ class LoadMRIImageFromFile(BaseTransform):
         results['img'] = img
         results['img_shape'] = img.shape[:2]
         results['ori_shape'] = img.shape[:2]
+        results['pixel_spacing_mm'] = spacing
         return results
 
     def __repr__(self):

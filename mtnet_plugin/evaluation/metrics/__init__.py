@@ -1,4 +1,5 @@
+from .multi_task_score import MultiTaskScore
 from .readable_confusion_matrix import ReadableConfusionMatrix
 from .tumor_iou_metric import TumorIoUMetric
 
-__all__ = ['ReadableConfusionMatrix', 'TumorIoUMetric']
+__all__ = ['MultiTaskScore', 'ReadableConfusionMatrix', 'TumorIoUMetric']
