@@ -294,3 +294,46 @@ def test_build_report_logged(tmp_path):
     assert any('skipped:' in m and 'annotation id 7' in m for m in messages)
     assert any('2 images loaded, 1 bad samples skipped' in m
                for m in messages)
+
+
+def test_dicom_file_names_train_as_jpegs_do(tmp_path):
+    """A COCO file whose images are .dcm slices: the dataset checks their
+    size from the DICOM header, and the training pipeline gives the same
+    image and mask as the PNG copies of the same pixels."""
+    pytest.importorskip('pydicom')
+    from tests.medical_files import write_dicom_file
+    root = tmp_path / 'train'
+    images = [dict(id=i, file_name=f'img{i}.png', width=32, height=24)
+              for i in range(2)]
+    _write(root, GOOD, images=images)
+    rng = np.random.default_rng(0)
+    for img in images:
+        px = rng.integers(0, 256, (24, 32)).astype(np.uint8)
+        cv2.imwrite(str(root / img['file_name']), px)
+        write_dicom_file(str(root / img['file_name'].replace('.png', '.dcm')),
+                         px, WindowCenter=127.5, WindowWidth=255,
+                         PixelSpacing=[0.5, 0.5])
+    coco = json.load(open(root / '_annotations.coco.json'))
+    pipeline = [dict(type='LoadMRIImageFromFile'),
+                dict(type='LoadTumorAnnotations'),
+                dict(type='Resize', scale=(16, 16), keep_ratio=False),
+                dict(type='PackMultiTaskInputs')]
+    pngs = DATASETS.build(dict(type='CocoTumorDataset', data_root=str(root),
+                               pipeline=pipeline, empty_label=0))
+    for img in coco['images']:
+        img['file_name'] = img['file_name'].replace('.png', '.dcm')
+    json.dump(coco, open(root / '_annotations.coco.json', 'w'))
+    dcms = DATASETS.build(dict(type='CocoTumorDataset', data_root=str(root),
+                               pipeline=pipeline, empty_label=0))
+    assert len(dcms) == len(pngs) == 2
+    for a, b in zip(pngs, dcms):
+        assert b['data_samples'].img_path.endswith('.dcm')
+        assert (a['inputs'] == b['inputs']).all()
+        assert (a['data_samples'].gt_sem_seg.data ==
+                b['data_samples'].gt_sem_seg.data).all()
+    # a size that disagrees with the JSON is caught from the header
+    coco['images'][0]['width'] = 40
+    json.dump(coco, open(root / '_annotations.coco.json', 'w'))
+    with pytest.raises(BadSampleError, match='img0.dcm is 32x24'):
+        DATASETS.build(dict(type='CocoTumorDataset', data_root=str(root),
+                            pipeline=[], empty_label=0))

@@ -101,3 +101,25 @@ def test_ignore_empty_in_test_mode_raises(tmp_path):
     assert ds[0]['img_path'].endswith('img0.png')
     with pytest.raises(Exception, match='should not get `None`'):
         ds[1]
+
+
+def test_dicom_and_nifti_slices_carry_their_spacing(tmp_path):
+    pytest.importorskip('pydicom')
+    pytest.importorskip('nibabel')
+    from mtnet_plugin.datasets.medical_volume import MedicalImageError
+    from tests.medical_files import write_dicom_file, write_nifti
+    px = np.arange(12 * 16, dtype=np.uint16).reshape(12, 16)
+    dcm = write_dicom_file(str(tmp_path / 'a.dcm'), px,
+                           PixelSpacing=[0.9, 0.45])
+    out = LoadMRIImageFromFile()(dict(img_path=dcm))
+    assert out['img'].shape == (12, 16, 3) and out['img'].dtype == np.uint8
+    assert out['pixel_spacing_mm'] == (0.9, 0.45)
+    png = str(tmp_path / 'a.png')
+    cv2.imwrite(png, px)
+    assert LoadMRIImageFromFile()(dict(img_path=png))[
+        'pixel_spacing_mm'] is None
+    nii = write_nifti(str(tmp_path / 'v.nii.gz'),
+                      np.random.rand(8, 8, 3).astype(np.float32), np.eye(4))
+    with pytest.raises(MedicalImageError, match='v.nii.gz: 3 slices'):
+        LoadMRIImageFromFile()(dict(img_path=nii))
+    assert LoadMRIImageFromFile(ignore_empty=True)(dict(img_path=nii)) is None
