@@ -8,15 +8,29 @@ Routes::
     GET  /api/examples/{i}  synthetic example slice i as PNG (made in memory)
     POST /api/predict       multipart ``file`` -> the result (JSON)
 
+Uploads: JPEG, PNG (grey, RGB, 16-bit), DICOM (``.dcm``, or any file with
+the DICOM preamble; single- or multi-frame) and NIfTI (``.nii``,
+``.nii.gz``, 2D or 3D; the ``.[medical]`` extra).
+
 ``POST /api/predict`` answers::
 
     result      the record tools/infer.py writes (path = uploaded name,
                 class_index, class_name, class_probs, tumor_area_px,
-                tumor_area_pct, bbox)
+                tumor_area_pct, bbox, pixel_spacing_mm, tumor_area_mm2)
     probability the predicted class's probability
     width, height
     image       data URL of the image as the model saw it (8-bit PNG)
     mask        data URL of the mask (PNG, 0 / 255)
+
+and for a volume (multi-frame DICOM, 3D NIfTI), the fields above for the
+slice shown first (the one with the largest tumor area), plus::
+
+    volume      tools/infer.py's volume record (tumor_volume_ml,
+                slices_with_tumor, the volume's class, per-slice records)
+    slices      per slice: result, probability, image, mask (as above)
+    shown       index of the slice the top-level fields describe
+    mask_nifti  data URL of <name>_mask.nii.gz (the input's shape and
+                affine: it opens over the scan in 3D Slicer or ITK-SNAP)
 
 Bad input gets a 4xx answer with a ``detail`` message and the server goes
 on: an undecodable file (400), an upload over ``max_upload_mb`` (413),
@@ -35,7 +49,13 @@ from typing import List, Optional
 import cv2
 import numpy as np
 
-from mtnet_plugin.apis.tumor_inferencer import RECORD_KEYS
+from mtnet_plugin.apis.tumor_inferencer import RECORD_KEYS, SLICE_KEYS
+from mtnet_plugin.datasets.medical_volume import (MedicalImageError,
+                                                  write_mask_nifti)
+
+#: extensions kept on the temporary copy of an upload (the readers use them)
+UPLOAD_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.dcm',
+                     '.dicom', '.nii', '.nii.gz')
 
 DATA_CREDIT = (
     'Weights trained on the Roboflow "TumorSegmentation" brain-tumor '
@@ -122,7 +142,7 @@ def create_app(inferencer,
             raise HTTPException(404, f'no example {index}')
         return Response(examples[index], media_type='image/png')
 
-    def run_model(path: str, name: str) -> dict:
+    def run_model(path: str, name: str) -> List[dict]:
         with waiting_lock:
             if waiting['n'] >= max_queue:
                 raise HTTPException(
@@ -130,16 +150,57 @@ def create_app(inferencer,
             waiting['n'] += 1
         try:
             with model_lock:
-                (res, ) = list(
-                    inferencer.iter_results([path], keep_image=True))
+                results = list(inferencer.iter_results(
+                    [path], batch_size=8, keep_image=True))
+        except MedicalImageError as e:  # says what is wrong with the file
+            raise HTTPException(400, str(e).replace(path, repr(name))) from e
         except (IOError, ValueError) as e:
             raise HTTPException(
-                400, f'cannot read {name!r} as an image (JPEG or PNG '
-                'expected)') from e
+                400, f'cannot read {name!r} as an image (JPEG, PNG, DICOM '
+                'or NIfTI expected)') from e
         finally:
             with waiting_lock:
                 waiting['n'] -= 1
-        return res
+        return results
+
+    def slice_answer(res: dict, name: str) -> dict:
+        record = {k: res[k] for k in RECORD_KEYS}
+        record['path'] = name
+        if res.get('num_slices', 1) > 1:
+            record.update({k: res[k] for k in SLICE_KEYS})
+        h, w = res['mask'].shape
+        return dict(
+            result=record,
+            probability=res['class_probs'][res['class_index']],
+            width=w,
+            height=h,
+            image=_png_data_url(res['image']),
+            mask=_png_data_url(res['mask'] * 255))
+
+    def volume_answer(results: List[dict], name: str, stem: str) -> dict:
+        slices = [slice_answer(r, name) for r in results]
+        volume = results[0]['volume']
+        summary = inferencer.summarize_volume(volume, results)
+        summary['path'] = name
+        out = osp.join(tmp_dir, f'{uuid.uuid4().hex}_mask.nii.gz')
+        try:
+            write_mask_nifti(volume, [r['mask'] for r in results], out)
+            with open(out, 'rb') as f:
+                nifti = f.read()
+        finally:
+            if osp.exists(out):
+                os.remove(out)
+        shown = int(np.argmax([r['tumor_area_px'] for r in results])) \
+            if any(r['tumor_area_px'] for r in results) else len(results) // 2
+        answer = dict(slices[shown])
+        answer.update(
+            volume=summary,
+            slices=slices,
+            shown=shown,
+            mask_nifti_name=f'{stem}_mask.nii.gz',
+            mask_nifti='data:application/gzip;base64,' +
+            base64.b64encode(nifti).decode())
+        return answer
 
     # a plain function: FastAPI runs it in its thread pool, so the event
     # loop keeps serving while the model runs
@@ -152,25 +213,22 @@ def create_app(inferencer,
                 413, f'upload refused: larger than {max_upload_mb:g} MB')
         if not data:
             raise HTTPException(400, f'{name!r} is empty')
-        ext = osp.splitext(name)[1].lower()
-        if ext not in ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff'):
-            ext = '.img'
+        ext = next((e for e in UPLOAD_EXTENSIONS
+                    if name.lower().endswith(e)), '')
+        stem = name[:len(name) - len(ext)] if ext else name
+        # no extension: DICOM is recognised by its preamble, images by
+        # their bytes
         path = osp.join(tmp_dir, f'{uuid.uuid4().hex}{ext}')
         with open(path, 'wb') as f:
             f.write(data)
         try:
-            res = run_model(path, name)
+            results = run_model(path, name)
         finally:
             os.remove(path)
-        record = {k: res[k] for k in RECORD_KEYS}
-        record['path'] = name
-        h, w = res['mask'].shape
-        return dict(
-            result=record,
-            probability=res['class_probs'][res['class_index']],
-            width=w,
-            height=h,
-            image=_png_data_url(res['image']),
-            mask=_png_data_url(res['mask'] * 255))
+        if 'error' in results[0]:
+            raise HTTPException(400, results[0]['error'])
+        if results[0].get('num_slices', 1) > 1:
+            return volume_answer(results, name, stem)
+        return slice_answer(results[0], name)
 
     return app

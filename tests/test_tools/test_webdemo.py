@@ -133,11 +133,18 @@ def _load_browser_helpers():
 
 @pytest.mark.slow
 def test_page_in_headless_chromium(shipped, slice_png, tmp_path):
-    """Upload a slice with a lesion and a text file through the page run
-    as users run it (shipped weights, default backend); the numbers shown
-    are the inferencer's; the server stops by its pid and leaves nothing
-    behind (its ONNX export included)."""
+    """Upload a slice with a lesion, a 3D NIfTI and a text file through the
+    page run as users run it (shipped weights, default backend); the
+    numbers shown are the inferencer's; the server stops by its pid and
+    leaves nothing behind (its ONNX export included)."""
     pytest.importorskip('selenium')
+    pytest.importorskip('nibabel')
+    from tests.medical_files import synthetic_stack, write_nifti
+    volume_nii = write_nifti(
+        str(tmp_path / 'scan.nii.gz'),
+        np.transpose(synthetic_stack(5, size=96, seed=4),
+                     (2, 1, 0)).astype(np.float32),
+        np.diag([-0.9, -0.9, 3.0, 1.0]))
     wb = _load_browser_helpers()
     chrome, driver_exe = wb.find_chrome()
     if not chrome or not driver_exe:
@@ -184,6 +191,25 @@ def test_page_in_headless_chromium(shipped, slice_png, tmp_path):
         assert 'error' in err.get_attribute('class')
         assert 'notes.txt' in err.text and 'image' in err.text
 
+        # a 3D NIfTI: the slice slider changes the slice shown and its
+        # numbers; the volume summary and the NIfTI mask download are there
+        vol_card = wb.upload(driver, wait, volume_nii)
+        assert 'error' not in vol_card.get_attribute('class'), vol_card.text
+        slider = vol_card.find_element(By.CSS_SELECTOR, 'input.slice')
+        first = vol_card.find_element(By.CSS_SELECTOR, '.area-px').text
+        vol_shown = dict(first=int(first), start=int(slider.get_attribute(
+            'value')), ml=vol_card.find_element(By.CSS_SELECTOR,
+                                                '.v-ml').text)
+        driver.execute_script(
+            "arguments[0].value = 0;"
+            "arguments[0].dispatchEvent(new Event('input'));", slider)
+        wait.until(lambda d: vol_card.find_element(
+            By.CSS_SELECTOR, '.slice-text').text.strip() == 'slice 1 of 5')
+        vol_shown['slice0'] = int(vol_card.find_element(
+            By.CSS_SELECTOR, '.area-px').text)
+        assert vol_card.find_element(By.CSS_SELECTOR, '.dl-nifti')\
+            .get_attribute('download') == 'scan_mask.nii.gz'
+
         # an example slice, one click
         driver.find_element(By.CSS_SELECTOR, '.example').click()
         wait.until(lambda d: d.find_elements(
@@ -208,3 +234,83 @@ def test_page_in_headless_chromium(shipped, slice_png, tmp_path):
     assert float(shown['prob']) == pytest.approx(
         ref['class_probs'][ref['class_index']], abs=1e-4)
     assert shown['bbox'] == '[' + ', '.join(map(str, ref['bbox'])) + ']'
+    vol = TumorInferencer(config, checkpoint,
+                          backend=info['backend']).infer_volume(volume_nii)
+    areas = [s['tumor_area_px'] for s in vol['slices']]
+    assert vol_shown['start'] == int(np.argmax(areas))
+    assert vol_shown['first'] == max(areas) > 0
+    assert vol_shown['slice0'] == areas[0]
+    assert float(vol_shown['ml']) == pytest.approx(vol['tumor_volume_ml'],
+                                                   abs=0.005)
+
+
+def _b64(url):
+    import base64
+    return base64.b64decode(url.split(',', 1)[1])
+
+
+def test_api_nifti_volume_slider_data_and_mask_download(client, tmp_path):
+    """A 3D NIfTI: one answer per slice (as the inferencer's), the volume
+    summary in mL, and the NIfTI mask with the upload's shape and affine."""
+    pytest.importorskip('nibabel')
+    import nibabel as nib
+    from tests.medical_files import synthetic_stack, write_nifti
+    c, inf, tmp = client
+    stack = synthetic_stack(5, size=96, seed=4)
+    affine = np.diag([-0.9, -0.9, 3.0, 1.0])
+    path = write_nifti(str(tmp_path / 'scan.nii.gz'),
+                       np.transpose(stack, (2, 1, 0)).astype(np.float32),
+                       affine)
+    with open(path, 'rb') as f:
+        r = c.post('/api/predict', files=dict(file=('scan.nii.gz', f)))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    ref = inf.infer_volume(path)
+    assert len(body['slices']) == 5
+    areas = [s['result']['tumor_area_px'] for s in body['slices']]
+    assert areas == [s['tumor_area_px'] for s in ref['slices']]
+    assert sum(areas) > 0
+    assert body['shown'] == int(np.argmax(areas))
+    assert body['result'] == body['slices'][body['shown']]['result']
+    v = body['volume']
+    assert v['path'] == 'scan.nii.gz'
+    assert v['tumor_volume_ml'] == pytest.approx(ref['tumor_volume_ml'])
+    assert v['slices_with_tumor'] == ref['slices_with_tumor']
+    for s in body['slices']:
+        assert s['result']['tumor_area_mm2'] == pytest.approx(
+            s['result']['tumor_area_px'] * 0.81, rel=1e-6)
+    assert body['mask_nifti_name'] == 'scan_mask.nii.gz'
+    out = tmp_path / 'dl.nii.gz'
+    out.write_bytes(_b64(body['mask_nifti']))
+    mask = nib.load(str(out))
+    assert mask.shape == (96, 96, 5)
+    np.testing.assert_allclose(mask.affine, affine, atol=1e-5)
+    np.testing.assert_array_equal(
+        np.asarray(mask.dataobj), np.transpose(ref['masks'], (2, 1, 0)))
+    assert os.listdir(tmp) == []  # upload and mask file both deleted
+
+
+def test_api_dicom_slice_mm2_and_bad_dicom(client, tmp_path):
+    pytest.importorskip('pydicom')
+    import pydicom
+    from tests.medical_files import synthetic_stack, write_dicom_file
+    c, inf, tmp = client
+    px = synthetic_stack(3, size=96, seed=4)[1]
+    path = write_dicom_file(str(tmp_path / 'a.dcm'), px,
+                            PixelSpacing=[0.5, 0.6])
+    with open(path, 'rb') as f:  # no extension: found by the preamble
+        r = c.post('/api/predict', files=dict(file=('slice0001', f)))
+    assert r.status_code == 200, r.text
+    rec = r.json()['result']
+    assert rec['pixel_spacing_mm'] == [0.5, 0.6]
+    assert rec['tumor_area_mm2'] == pytest.approx(rec['tumor_area_px'] * 0.3)
+    assert 'volume' not in r.json()
+    ds = pydicom.dcmread(path)
+    del ds.PixelData
+    ds.save_as(path)
+    with open(path, 'rb') as f:
+        r = c.post('/api/predict', files=dict(file=('nopix.dcm', f)))
+    assert r.status_code == 400
+    assert "'nopix.dcm'" in r.json()['detail']
+    assert 'no pixel data' in r.json()['detail']
+    assert os.listdir(tmp) == []
