@@ -54,6 +54,20 @@ test_pipeline = [
     dict(type='LoadTumorAnnotations'),
     dict(type='PackMultiTaskInputs'),
 ]
+tta_pipeline = [
+    dict(type='LoadMRIImageFromFile'),
+    dict(
+        type='TestTimeAug',
+        transforms=[
+            [dict(type='Resize', scale=crop_size, keep_ratio=False)],
+            [
+                dict(type='RandomFlip', prob=0., direction='horizontal'),
+                dict(type='RandomFlip', prob=1., direction='horizontal')
+            ],
+            [dict(type='LoadTumorAnnotations')],
+            [dict(type='PackMultiTaskInputs')],
+        ])
+]
 train_dataloader = dict(
     batch_size=8,
     num_workers=1,

@@ -3,7 +3,7 @@
     python tools/infer.py INPUT --config CONFIG --checkpoint CKPT \
         --out-dir work_dirs/infer [--backend auto|pytorch|compile|onnxruntime]
         [--onnx FILE] [--batch-size 8] [--device cuda] [--jsonl]
-        [--series-uid UID]
+        [--series-uid UID] [--tta]
 
 INPUT is an image (JPEG, PNG, 16-bit PNG), a DICOM file, a NIfTI file
 (.nii, .nii.gz), a folder holding one DICOM series, or a folder of such
@@ -64,6 +64,10 @@ def parse_args(argv=None):
                    help='CPU threads of torch / onnxruntime')
     p.add_argument('--no-overlays', action='store_true',
                    help='write the JSON only')
+    p.add_argument('--tta', action='store_true',
+                   help='test-time augmentation: average the image and its '
+                   'horizontal flip (as tools/test.py --tta; twice the '
+                   'compute)')
     p.add_argument('--series-uid', default=None,
                    help='for a DICOM folder holding several series: the '
                    'SeriesInstanceUID to read (default: the largest; the '
@@ -114,7 +118,7 @@ def main(argv=None):
         args.config, args.checkpoint, args.device, backend=args.backend,
         onnx_file=args.onnx, precision=args.precision,
         compile_mode=args.compile_mode, num_workers=args.num_workers,
-        series_uid=args.series_uid)
+        series_uid=args.series_uid, tta=args.tta)
     os.makedirs(args.out_dir, exist_ok=True)
     files = TumorInferencer.list_images(args.inputs) if osp.isdir(
         args.inputs) else [args.inputs]

@@ -27,6 +27,11 @@ def parse_args():
         help='write an overlay per image (mask outlines, true and predicted '
         'class with its probability) into this folder')
     parser.add_argument(
+        '--tta',
+        action='store_true',
+        help='test-time augmentation: the config\'s tta_pipeline and '
+        'tta_model')
+    parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
@@ -55,6 +60,13 @@ def main():
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
+    if args.tta:
+        if not cfg.get('tta_model') or not cfg.get('tta_pipeline'):
+            raise ValueError(f'{args.config} has no tta_model/tta_pipeline '
+                             'for --tta')
+        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+        cfg.tta_model.module = cfg.model
+        cfg.model = cfg.tta_model
     if args.show_dir:
         cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
             dict(type='TumorOverlayHook', out_dir=args.show_dir)

@@ -16,4 +16,4 @@ log_processor = dict(by_epoch=True)
 log_level = 'INFO'
 load_from = None
 resume = False
-tta_model = None
+tta_model = dict(type='MultiTaskTTAModel')  # tools/test.py --tta

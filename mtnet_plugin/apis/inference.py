@@ -118,7 +118,7 @@ class LogitsWrapper(nn.Module):
             metas = [dict(img_shape=shape, ori_shape=shape, pad_shape=shape)
                      ] * x.shape[0]
             seg = model.slide_inference(x, metas)
-            return seg, model.cls_head(model.extract_feat(x))
+            return seg, model.classify(model.extract_feat(x))
         seg, cls = model._forward(x)
         seg = resize(seg, size=x.shape[2:], mode='bilinear',
                      align_corners=model.align_corners)

@@ -1,4 +1,5 @@
 """Python inference API for both tasks."""
+import copy
 import os
 import os.path as osp
 from collections import deque
@@ -13,6 +14,7 @@ from mmcv.transforms import Compose
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.logging import print_log
+from mmengine.structures import PixelData
 from mmengine.registry import init_default_scope
 from mmseg.registry import TRANSFORMS
 
@@ -81,6 +83,9 @@ class TumorInferencer:
         series_uid (str, optional): For a DICOM folder holding several
             series, the one to read (default: the one with most files; a
             warning lists them all).
+        tta (bool): Test-time augmentation as ``tools/test.py --tta``: the
+            image and its horizontal flip, their mask softmax and class
+            probabilities averaged (twice the compute). Default: False.
 
     Inputs: image files (JPEG, PNG, 16-bit PNG, ...), arrays, DICOM files,
     DICOM series folders and NIfTI files (``.[medical]`` extra), or a folder
@@ -114,9 +119,11 @@ class TumorInferencer:
                  precision: str = 'fp32',
                  compile_mode: str = 'default',
                  num_workers: int = 2,
-                 series_uid: Optional[str] = None):
+                 series_uid: Optional[str] = None,
+                 tta: bool = False):
         import mtnet_plugin  # noqa: F401
         self.series_uid = series_uid
+        self.tta = tta
         if isinstance(model, nn.Module):
             cfg = cfg if cfg is not None else getattr(model, 'cfg', None)
             if cfg is None:
@@ -291,14 +298,38 @@ class TumorInferencer:
             slices=[{k: r[k] for k in RECORD_KEYS + SLICE_KEYS}
                     for r in results])
 
-    @torch.no_grad()
-    def _run_batch(self, batch: list) -> List[dict]:
-        data = pseudo_collate([sample for _, (sample, _) in batch])
+    def _logits(self, data: dict, seg_softmax: bool = False):
+        """(post-processed samples, per-image segmentation softmax (C, H, W)
+        at the input's own size if ``seg_softmax`` else None, class
+        probabilities (N, K)) of one collated batch."""
         data = self.model.data_preprocessor(data, False)
         seg_logits, cls_logits = self.backend(data['inputs'])
         samples = self.model.postprocess_result(seg_logits,
                                                 data['data_samples'])
-        probs = torch.softmax(cls_logits.float(), dim=1).cpu().numpy()
+        seg = [s.seg_logits.data.float().softmax(dim=0)
+               for s in samples] if seg_softmax else None
+        return samples, seg, torch.softmax(cls_logits.float(), dim=1)
+
+    @torch.no_grad()
+    def _run_batch(self, batch: list) -> List[dict]:
+        data = pseudo_collate([sample for _, (sample, _) in batch])
+        if not self.tta:
+            samples, _, probs = self._logits(data)
+        else:
+            # the image and its horizontal flip, flipped before the
+            # preprocessor pads it (as tta_pipeline does); softmax of the
+            # masks and class probabilities averaged, as MultiTaskTTAModel
+            flipped = dict(
+                inputs=[x.flip(-1) for x in data['inputs']],
+                data_samples=copy.deepcopy(data['data_samples']))
+            samples, seg, probs = self._logits(data, True)
+            _, seg_f, probs_f = self._logits(flipped, True)
+            probs = (probs + probs_f) / 2
+            for s, a, b in zip(samples, seg, seg_f):
+                mean = (a + b.flip(-1)) / 2
+                s.pred_sem_seg = PixelData(
+                    data=mean.argmax(dim=0, keepdim=True))
+        probs = probs.cpu().numpy()
         return [
             self._to_result(item, s, p)
             for (item, _), s, p in zip(batch, samples, probs)

@@ -21,7 +21,7 @@ import torch
 import mtnet_plugin  # noqa: F401  (safe torch.load of mmengine checkpoints)
 
 KEEP_META = ('epoch', 'iter', 'mmengine_version', 'dataset_meta', 'seed',
-             'experiment_name', 'time')
+             'experiment_name', 'time', 'calibration')
 
 
 def git_commit() -> str:

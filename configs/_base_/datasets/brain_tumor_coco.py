@@ -40,6 +40,25 @@ test_pipeline = [
     dict(type='LoadTumorAnnotations'),
     dict(type='PackMultiTaskInputs'),
 ]
+# Test-time augmentation (tools/test.py --tta): the image and its horizontal
+# flip, whose predictions the runtime's tta_model (MultiTaskTTAModel)
+# averages for both tasks (the
+# mask's softmax after undoing the flip, and the class probabilities).
+# Vertical flips, which training never shows, cost Dice (owners' test/).
+tta_pipeline = [
+    dict(type='LoadMRIImageFromFile'),
+    dict(
+        type='TestTimeAug',
+        transforms=[
+            [dict(type='Resize', scale=crop_size, keep_ratio=False)],
+            [
+                dict(type='RandomFlip', prob=0., direction='horizontal'),
+                dict(type='RandomFlip', prob=1., direction='horizontal')
+            ],
+            [dict(type='LoadTumorAnnotations')],
+            [dict(type='PackMultiTaskInputs')],
+        ])
+]
 train_dataloader = dict(
     batch_size=8,
     num_workers=2,
@@ -81,6 +100,7 @@ test_dataloader = dict(
 #   confusion/gt_<i>_pred_<j>  confusion-matrix cells (also printed as a table)
 #   multi_task/score           mean of tumor Dice and accuracy (checkpoint
 #                              selection on both tasks)
+#   calibration/{ECE,NLL,overconfident_pct}  of the class probabilities
 val_evaluator = [
     dict(type='TumorIoUMetric', iou_metrics=['mIoU', 'mDice']),
     dict(type='mmpretrain.Accuracy', topk=(1, )),
@@ -90,5 +110,6 @@ val_evaluator = [
         average='macro'),
     dict(type='ReadableConfusionMatrix', num_classes=2),
     dict(type='MultiTaskScore'),
+    dict(type='ExpectedCalibrationError'),
 ]
 test_evaluator = val_evaluator

@@ -23,6 +23,20 @@ test_pipeline = [
     dict(type='LoadTumorAnnotations'),
     dict(type='PackMultiTaskInputs'),
 ]
+tta_pipeline = [
+    dict(type='LoadMRIImageFromFile'),
+    dict(
+        type='TestTimeAug',
+        transforms=[
+            [dict(type='Resize', scale=crop_size, keep_ratio=False)],
+            [
+                dict(type='RandomFlip', prob=0., direction='horizontal'),
+                dict(type='RandomFlip', prob=1., direction='horizontal')
+            ],
+            [dict(type='LoadTumorAnnotations')],
+            [dict(type='PackMultiTaskInputs')],
+        ])
+]
 train_dataloader = dict(
     dataset=dict(data_root=data_root, pipeline=train_pipeline))
 val_dataloader = dict(

@@ -1,5 +1,9 @@
+from .calibration_error import ExpectedCalibrationError
 from .multi_task_score import MultiTaskScore
 from .readable_confusion_matrix import ReadableConfusionMatrix
 from .tumor_iou_metric import TumorIoUMetric
 
-__all__ = ['MultiTaskScore', 'ReadableConfusionMatrix', 'TumorIoUMetric']
+__all__ = [
+    'ExpectedCalibrationError', 'MultiTaskScore', 'ReadableConfusionMatrix',
+    'TumorIoUMetric'
+]

@@ -1,3 +1,4 @@
 from .multi_task_encoder_decoder import MultiTaskEncoderDecoder
+from .multi_task_tta_model import MultiTaskTTAModel
 
-__all__ = ['MultiTaskEncoderDecoder']
+__all__ = ['MultiTaskEncoderDecoder', 'MultiTaskTTAModel']

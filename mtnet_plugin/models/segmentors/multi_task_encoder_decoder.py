@@ -21,9 +21,9 @@ class MultiTaskEncoderDecoder(EncoderDecoder):
                                    -> cls_head.loss()         'cls.*'
         predict():  extract_feat() -> decode_head.predict()   pred_sem_seg,
                                                                seg_logits
-                                   -> cls_head()              pred_score,
+                                   -> cls_head() / T          pred_score,
                                                                pred_label
-        _forward(): extract_feat() -> (seg logits, class logits)
+        _forward(): extract_feat() -> (seg logits, class logits / T)
 
     Each term's weight is the ``loss_weight`` of its loss config (defaults
     of the design: segmentation 0.6, classification 0.4, auxiliary 0.4 in
@@ -38,6 +38,14 @@ class MultiTaskEncoderDecoder(EncoderDecoder):
             (``torch.channels_last``) memory format; oneDNN convolutions
             on CPU and cuDNN with AMP on GPU run faster that way. Outputs
             are the same up to float rounding. Default: False.
+        cls_temperature (float): Temperature T of the class logits at
+            inference: ``predict`` and ``_forward`` (hence every inference
+            backend and the ONNX export) return logits / T. Fitted on
+            ``valid/`` after training by
+            ``tools/analysis_tools/calibrate_temperature.py``, which stores
+            it in the checkpoint (buffer ``cls_temperature``); a checkpoint
+            without it loads with this value. Training losses do not use
+            it; T > 0 leaves the predicted class unchanged. Default: 1.0.
         **kwargs: ``backbone``, ``decode_head``, ``neck``,
             ``auxiliary_head``, ``train_cfg``, ``test_cfg``,
             ``data_preprocessor``, ``pretrained``, ``init_cfg`` of
@@ -51,6 +59,7 @@ class MultiTaskEncoderDecoder(EncoderDecoder):
                  neck: OptConfigType = None,
                  auxiliary_head: OptConfigType = None,
                  channels_last: bool = False,
+                 cls_temperature: float = 1.0,
                  **kwargs):
         super().__init__(
             backbone=backbone,
@@ -59,6 +68,11 @@ class MultiTaskEncoderDecoder(EncoderDecoder):
             auxiliary_head=auxiliary_head,
             **kwargs)
         self.cls_head = MODELS.build(cls_head)
+        if not cls_temperature > 0:
+            raise ValueError(
+                f'cls_temperature must be > 0, got {cls_temperature}')
+        self.register_buffer('cls_temperature',
+                             torch.tensor(float(cls_temperature)))
         self.channels_last = channels_last
         if channels_last:
             self.to(memory_format=torch.channels_last)
@@ -72,6 +86,23 @@ class MultiTaskEncoderDecoder(EncoderDecoder):
     @property
     def with_cls_head(self) -> bool:
         return getattr(self, 'cls_head', None) is not None
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata,
+                              strict, missing_keys, unexpected_keys,
+                              error_msgs):
+        """Checkpoints from before calibration have no ``cls_temperature``:
+        they load (strictly too) with the configured value."""
+        key = prefix + 'cls_temperature'
+        if key not in state_dict:
+            state_dict[key] = self.cls_temperature.detach().clone()
+        super()._load_from_state_dict(state_dict, prefix, local_metadata,
+                                      strict, missing_keys, unexpected_keys,
+                                      error_msgs)
+
+    def classify(self, x) -> Tensor:
+        """Calibrated class logits (N, num_cls_classes) of the features
+        ``x``: the head's logits divided by ``cls_temperature``."""
+        return self.cls_head(x) / self.cls_temperature
 
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
         """Segmentation, auxiliary and classification losses.
@@ -120,7 +151,7 @@ class MultiTaskEncoderDecoder(EncoderDecoder):
         else:  # sliding windows for the mask, whole image for the class
             seg_logits = self.inference(inputs, batch_img_metas)
             x = self.extract_feat(inputs)
-        cls_logits = self.cls_head(x)
+        cls_logits = self.classify(x)
         results = self.postprocess_result(seg_logits, data_samples)
         scores = torch.softmax(cls_logits.float(), dim=1)
         for result, score in zip(results, scores):
@@ -152,7 +183,8 @@ class MultiTaskEncoderDecoder(EncoderDecoder):
 
         Returns:
             tuple: segmentation logits (N, num_classes, H', W') at the decode
-            head's output resolution, and class logits (N, num_cls_classes).
+            head's output resolution, and calibrated class logits
+            (N, num_cls_classes), i.e. divided by ``cls_temperature``.
         """
         x = self.extract_feat(inputs)
-        return self.decode_head.forward(x), self.cls_head(x)
+        return self.decode_head.forward(x), self.classify(x)

@@ -209,3 +209,31 @@ def test_postprocess_equals_mmseg_on_nchw_logits(model_cfg):
         assert torch.equal(a.pred_sem_seg.data, b.pred_sem_seg.data)
         assert torch.allclose(a.seg_logits.data, b.seg_logits.data)
     assert ours[0].pred_sem_seg.data.float().mean() not in (0.0, 1.0)
+
+
+def test_temperature_divides_class_logits_everywhere(model_cfg, tmp_path):
+    """classify() = head / T in predict and _forward (what every backend
+    and the ONNX export run); the predicted class does not change; an old
+    checkpoint without the buffer loads strictly with the configured T."""
+    from mmengine.runner.checkpoint import load_state_dict
+    model = _build(model_cfg).eval()
+    x = torch.randn(2, 3, 128, 128)
+    with torch.no_grad():
+        _, raw = model(x, mode='tensor')
+        model.cls_temperature.fill_(2.5)
+        _, cal = model(x, mode='tensor')
+        preds = model.predict(x, _samples(2, 128, 128))
+    torch.testing.assert_close(cal, raw / 2.5)
+    for p, logits, r in zip(preds, cal, raw):
+        torch.testing.assert_close(p.pred_score, logits.softmax(0))
+        assert p.pred_label.item() == r.argmax().item()
+    assert (cal.argmax(1) == raw.argmax(1)).all()
+    state = {k: v for k, v in model.state_dict().items()
+             if k != 'cls_temperature'}
+    fresh = _build(model_cfg)
+    load_state_dict(fresh, state, strict=True)  # no missing-key error
+    assert float(fresh.cls_temperature) == 1.0
+    load_state_dict(fresh, model.state_dict(), strict=True)
+    assert float(fresh.cls_temperature) == 2.5
+    with pytest.raises(ValueError, match='cls_temperature'):
+        MODELS.build(dict(copy.deepcopy(model_cfg), cls_temperature=0))
