@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
-CONFIG=configs/efficient_mtnet_demo_synthetic.py
+CONFIG=configs/efficient_mtnet/efficient_mtnet_1xb8-12e_synthetic-256x256.py
 DATA=data/synthetic_mri
 WORK=${WORK:-work_dirs/demo}
 start=$(date +%s)

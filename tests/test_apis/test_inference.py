@@ -14,7 +14,8 @@ from mtnet_plugin.apis.inference import (inference_input_shape,
 
 from ..conftest import REPO
 
-CONFIG = osp.join(REPO, 'configs', 'efficient_mtnet_demo_synthetic.py')
+CONFIG = osp.join(REPO, 'configs', 'efficient_mtnet',
+                  'efficient_mtnet_1xb8-12e_synthetic-256x256.py')
 
 
 @pytest.fixture(scope='module')
@@ -92,8 +93,9 @@ def test_logits_wrapper_is_what_predict_computes():
 
 
 def test_inference_input_shape_reads_the_test_resize():
-    cfg = Config.fromfile(osp.join(REPO, 'configs',
-                                   'efficient_mtnet_320_2core_nojitter.py'))
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs', 'efficient_mtnet',
+                 'efficient_mtnet_1xb8-45e_brain-tumor-320x320.py'))
     assert inference_input_shape(cfg) == (320, 320)
     cfg.test_pipeline[1]['scale'] = (640, 480)  # (W, H) in mmcv
     assert inference_input_shape(cfg) == (480, 640)

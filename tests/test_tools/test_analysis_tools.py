@@ -85,7 +85,8 @@ def test_benchmark_backends_and_folder(tmp_path, capsys):
     pytest.importorskip('onnxruntime')
     from mtnet_plugin.apis import init_model
     from mtnet_plugin.datasets.synthetic_mri import generate_dataset
-    demo = osp.join(REPO, 'configs', 'efficient_mtnet_demo_synthetic.py')
+    demo = osp.join(REPO, 'configs', 'efficient_mtnet',
+                  'efficient_mtnet_1xb8-12e_synthetic-256x256.py')
     ckpt = str(tmp_path / 'w.pth')
     torch.save(dict(state_dict=init_model(demo).state_dict()), ckpt)
     generate_dataset(str(tmp_path / 'd'), dict(test=4), size=96, seed=0)

@@ -13,7 +13,8 @@ spec = importlib.util.spec_from_file_location(
     'pytorch2onnx', osp.join(REPO, 'tools', 'deployment', 'pytorch2onnx.py'))
 p2o = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(p2o)
-DEMO = osp.join(REPO, 'configs', 'efficient_mtnet_demo_synthetic.py')
+DEMO = osp.join(REPO, 'configs', 'efficient_mtnet',
+                  'efficient_mtnet_1xb8-12e_synthetic-256x256.py')
 
 
 def test_shipped_weights_on_real_images_at_two_sizes(shipped, real_data,

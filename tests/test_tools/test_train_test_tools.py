@@ -15,7 +15,8 @@ from mtnet_plugin.datasets.synthetic_mri import generate_dataset
 from ..conftest import REPO
 
 PY = sys.executable
-CONFIG = osp.join(REPO, 'configs', 'efficient_mtnet_demo_synthetic.py')
+CONFIG = osp.join(REPO, 'configs', 'efficient_mtnet',
+                  'efficient_mtnet_1xb8-12e_synthetic-256x256.py')
 
 
 @pytest.fixture(scope='module')

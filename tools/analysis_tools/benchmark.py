@@ -13,7 +13,7 @@ Examples:
     python tools/analysis_tools/benchmark.py configs/efficient_mtnet_640.py \
         --device cpu --threads 2 --repeat 30 \
         --backend pytorch onnxruntime compile \
-        --compare configs/fast_scnn_peer_640.py
+        --compare configs/fast_scnn/fast_scnn_brain-tumor-640x640.py
     # and the infer CLI end to end on a folder (median of 3 runs)
     python tools/analysis_tools/benchmark.py CONFIG CKPT --threads 2 \
         --backend onnxruntime --folder data/some_640px_jpegs --repeat 0

@@ -15,7 +15,7 @@ other). The output checkpoint holds the buffer ``cls_temperature`` (every
 backend applies it: ``MultiTaskEncoderDecoder.classify``, hence the ONNX
 export) and ``meta['calibration']``; it is written like
 ``publish_model.py`` writes (temporary file, ``<stem>-<sha8>.pth``), with
-the input's config and commit kept in ``meta``.
+``meta['config']`` set to CONFIG and the training commit kept.
 """
 import argparse
 import importlib.util
@@ -69,17 +69,17 @@ def summary(probs: np.ndarray, labels: np.ndarray) -> dict:
         wrong_conf=[round(float(c), 4) for c in conf[pred != labels]])
 
 
-def cross_fit_ece(log_probs, labels) -> float:
-    """ECE of the pooled held-out halves: T fitted on even-indexed images
-    scores the odd ones, and vice versa."""
+def cross_fit(log_probs, labels) -> dict:
+    """ECE and NLL of the pooled held-out halves: T fitted on even-indexed
+    images scores the odd ones, and vice versa."""
     idx = np.arange(len(labels))
     probs = np.zeros_like(log_probs)
     for fit, held in ((idx % 2 == 0, idx % 2 == 1),
                       (idx % 2 == 1, idx % 2 == 0)):
         t = fit_temperature(log_probs[fit], labels[fit])
         probs[held] = scaled(log_probs[held], t)
-    conf, pred = probs.max(1), probs.argmax(1)
-    return round(expected_calibration_error(conf, pred == labels), 5)
+    res = summary(probs, labels)
+    return dict(ECE=res['ECE'], NLL=res['NLL'])
 
 
 def reliability_diagram(before, after, labels, out: str, t: float):
@@ -160,7 +160,7 @@ def main(argv=None):
         images=len(labels), tta=args.tta, temperature=round(t, 4),
         previous_temperature=old_t, before=summary(probs, labels),
         after=summary(after, labels),
-        after_cross_fit_ECE=cross_fit_ece(log_probs, labels))
+        after_cross_fit=cross_fit(log_probs, labels))
     print(json.dumps(report, indent=2))
     if args.plot:
         reliability_diagram(probs, after, labels, args.plot, t)
@@ -173,16 +173,19 @@ def main(argv=None):
         ckpt['state_dict']['cls_temperature'] = torch.tensor(t)
         meta = ckpt.setdefault('meta', {})
         meta['calibration'] = {
-            k: report[k] for k in ('temperature', 'dataset', 'images', 'tta',
-                                   'after_cross_fit_ECE')
+            k: report[k] for k in ('temperature', 'dataset', 'images', 'tta')
         }
-        meta['calibration'].update(ECE_before=report['before']['ECE'],
-                                   ECE_after=report['after']['ECE'])
+        meta['calibration'].update(
+            ECE_before=report['before']['ECE'],
+            ECE_after=report['after']['ECE'],
+            ECE_after_cross_fit=report['after_cross_fit']['ECE'])
         tmp = args.out + '.calibrating.pth'
         torch.save(ckpt, tmp)
         try:
-            final = load_publisher().publish(
-                tmp, args.out, meta.get('config'), meta.get('commit'))
+            # meta names the config given here (the weights' config), and
+            # keeps the commit that trained them
+            final = load_publisher().publish(tmp, args.out, args.config,
+                                             meta.get('commit'))
         finally:
             if osp.exists(tmp):
                 os.remove(tmp)

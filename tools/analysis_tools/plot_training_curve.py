@@ -6,7 +6,7 @@ iteration and one per validation) and draws one PNG with the mean training
 loss per epoch and the validation ``--metric`` (default tumor_Dice).
 
     python tools/analysis_tools/plot_training_curve.py \
-        work_dirs/efficient_mtnet_320_2core/20261129_003157/vis_data/scalars.json \
+        work_dirs/efficient_mtnet_1xb8-jitter-45e_brain-tumor-320x320/20261129_003157/vis_data/scalars.json \
         --out docs/efficient_mtnet_320_2core_curve.png
 """
 import argparse

@@ -17,10 +17,10 @@ ratio of medians is printed.
 
 Examples:
     python tools/analysis_tools/train_benchmark.py \
-        configs/efficient_mtnet_320_cpu.py --threads 2 --mode step
+        configs/efficient_mtnet/efficient_mtnet_1xb8-45e_brain-tumor-320x320.py --threads 2 --mode step
     python tools/analysis_tools/train_benchmark.py \
-        configs/efficient_mtnet_320_cpu.py --mode step \
-        --compare configs/efficient_mtnet_320_cpu.py \
+        configs/efficient_mtnet/efficient_mtnet_1xb8-45e_brain-tumor-320x320.py --mode step \
+        --compare configs/efficient_mtnet/efficient_mtnet_1xb8-45e_brain-tumor-320x320.py \
         --compare-cfg-options model.decode_head.acc_seg=none
     python tools/analysis_tools/train_benchmark.py CONFIG --device cuda \
         --mode loader --amp

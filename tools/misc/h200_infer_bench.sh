@@ -5,7 +5,7 @@
 # (the stack in /tmp/site), in one call, from the repository root.
 set -euxo pipefail
 export PYTHONPATH=/tmp/site:$(pwd)
-B="python3 tools/analysis_tools/benchmark.py configs/efficient_mtnet_640.py checkpoints/efficient_mtnet_320_brain_tumor-215a635d.pth --device cuda --compare configs/fast_scnn_peer_640.py"
+B="python3 tools/analysis_tools/benchmark.py configs/efficient_mtnet_640.py checkpoints/efficient_mtnet_320_brain_tumor-1022bd89.pth --device cuda --compare configs/fast_scnn/fast_scnn_brain-tumor-640x640.py"
 nvidia-smi --query-gpu=name,driver_version --format=csv
 # batch 1: eager, CUDA graphs (compile reduce-overhead), each fp32 and fp16
 $B --batch-size 1 --repeat 200 --warmup 30 --backend pytorch compile --compile-mode reduce-overhead

@@ -8,7 +8,7 @@ renames it to ``<out-stem>-<first 8 hex of sha256>.pth`` only when complete
 (a killed run leaves no half-written checkpoint).
 
     python tools/model_converters/publish_model.py IN.pth OUT.pth \
-        --config configs/efficient_mtnet_320_2core.py --commit b0bcdfd
+        --config configs/efficient_mtnet/efficient_mtnet_1xb8-jitter-45e_brain-tumor-320x320.py --commit b0bcdfd
 """
 import argparse
 import hashlib

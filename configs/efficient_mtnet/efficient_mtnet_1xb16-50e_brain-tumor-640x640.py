@@ -4,7 +4,7 @@
 # batch 16, AdamW lr 1e-3 with 100-iteration warm-up and cosine decay over
 # 50 epochs (instead of 100 epochs at 1e-4 with plateau LR), validation every
 # 2 epochs, no early stopping.
-_base_ = ['./efficient_mtnet_640.py']
+_base_ = ['../efficient_mtnet_640.py']
 train_dataloader = dict(batch_size=16, num_workers=12)
 val_dataloader = dict(batch_size=8, num_workers=8)
 test_dataloader = val_dataloader

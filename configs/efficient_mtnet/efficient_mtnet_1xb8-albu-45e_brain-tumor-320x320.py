@@ -1,4 +1,5 @@
-# Lever of issue 20: the shipped recipe (efficient_mtnet_320_2core_nojitter.py)
+# Lever of issue 20: the shipped recipe (efficient_mtnet_1xb8-45e_brain-tumor-
+# 320x320.py)
 # plus albumentations transforms that suit MRI, as the design names them,
 # through mmseg's Albu (SeededAlbu: reproducible under the run's seed).
 # Needs the optional extra: pip install -e ".[albu]".
@@ -12,7 +13,7 @@
 # then the recipe's brightness/contrast distortion.
 # Checkpoints are selected on tumor Dice and accuracy together
 # (MultiTaskScore, multi_task/score).
-_base_ = ['./efficient_mtnet_320_2core_nojitter.py']
+_base_ = ['./efficient_mtnet_1xb8-45e_brain-tumor-320x320.py']
 albu_transforms = [
     dict(
         type='Affine',

@@ -2,9 +2,9 @@
 # train and test on 2 CPU cores in a few minutes. Same model as the 640
 # config; larger LR and a short schedule.
 _base_ = [
-    './_base_/models/efficient_mtnet.py',
-    './_base_/datasets/synthetic_mri.py',
-    './_base_/schedules/schedule_100e.py', './_base_/default_runtime.py'
+    '../_base_/models/efficient_mtnet.py',
+    '../_base_/datasets/synthetic_mri.py',
+    '../_base_/schedules/schedule_100e.py', '../_base_/default_runtime.py'
 ]
 crop_size = (256, 256)
 train_dataloader = dict(batch_size=8, num_workers=1)
