@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# GPU lease, call 1 of 2 (see README "Trained weights"): install the
-# OpenMMLab stack from carried wheels into /tmp/site, build mmcv's CPU ops
+# For a machine without package registries (e.g. a rented GPU reached only
+# through a copy of the working tree): install the OpenMMLab stack from
+# wheels carried in .devdata/wheels into /tmp/site, build mmcv's CPU ops
 # (the model calls none; CUDA ops are skipped by hiding the GPU during the
-# build), and stage the first part of the real train split in /tmp/data.
+# build), and stage .devdata/dataA and dataB (the real export, in two
+# parts) in /tmp/data. Then: SITE=/tmp/site bash tools/misc/gpu_infer_bench.sh, or
+# SITE=/tmp/site DATA=/tmp/data bash tools/misc/gpu_train_bench.sh.
 set -euxo pipefail
 REPO=$(pwd)
 python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .devdata/wheels/*.whl
@@ -19,4 +22,5 @@ unset CUDA_VISIBLE_DEVICES
 python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site /tmp/mmcv_whl/mmcv-*.whl
 python3 -c "import mmcv, mmcv.ops, mmseg, mmpretrain, mtnet_plugin, torch; print('stack ok', mmcv.__version__, torch.__version__, torch.cuda.get_device_name())"
 mkdir -p /tmp/data && cp -r .devdata/dataA/* /tmp/data/
+cp -r .devdata/dataB/* /tmp/data/ 2>/dev/null || true  # the rest, if carried
 ls /tmp/data/train | wc -l
