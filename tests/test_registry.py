@@ -8,14 +8,15 @@ EXPECTED = {
     MODELS: [
         'EfficientMTNetBackbone', 'MultiScaleFusion',
         'ProgressiveLightHamHead', 'FCNAuxHead', 'HamClsHead',
-        'MultiTaskEncoderDecoder',
+        'MultiTaskEncoderDecoder', 'MultiTaskTTAModel',
         'SoftmaxFocalLoss', 'TumorDiceLoss'
     ],
     DATASETS: ['CocoTumorDataset'],
     TRANSFORMS:
     ['LoadMRIImageFromFile', 'LoadTumorAnnotations', 'PackMultiTaskInputs',
-     'CachedCompose'],
-    METRICS: ['TumorIoUMetric', 'ReadableConfusionMatrix'],
+     'CachedCompose', 'SeededAlbu'],
+    METRICS: ['TumorIoUMetric', 'ReadableConfusionMatrix', 'MultiTaskScore',
+              'ExpectedCalibrationError'],
     HOOKS: ['TumorOverlayHook', 'AtomicCheckpointHook',
             'ResumableEarlyStoppingHook'],
 }

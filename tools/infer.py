@@ -171,11 +171,11 @@ def main(argv=None):
         with open(out, 'w') as f:
             json.dump(dict(results=records, volumes=volumes, skipped=failed),
                       f, indent=2)
-    n_in = len(records) + len(volumes)
+    n_images = len(records) + sum(v['num_slices'] for v in volumes)
     print(f'\n{len(records)} images and {len(volumes)} volumes done, '
           f'{len(failed)} skipped in {elapsed:.1f} s '
-          f'({n_in / max(elapsed, 1e-9):.1f} inputs/s); results in {out}',
-          file=sys.stderr)
+          f'({n_images / max(elapsed, 1e-9):.1f} images/s, a volume\'s '
+          f'slices counted); results in {out}', file=sys.stderr)
     return dict(images=len(records), volumes=len(volumes),
                 skipped=len(failed), seconds=elapsed, out=out)
 

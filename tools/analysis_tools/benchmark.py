@@ -129,7 +129,7 @@ def folder_images_per_s(args, backend, runs):
             if args.threads:
                 cmd += ['--threads', str(args.threads)]
             proc = subprocess.run(cmd, capture_output=True, text=True)
-            found = re.search(r'\(([0-9.]+) images/s\)', proc.stderr)
+            found = re.search(r'\(([0-9.]+) images/s', proc.stderr)
             if proc.returncode != 0 or not found:
                 raise RuntimeError(f'{" ".join(cmd)} failed:\n'
                                    f'{proc.stderr[-2000:]}')

@@ -184,7 +184,10 @@ def main(argv=None):
         try:
             # meta names the config given here (the weights' config), and
             # keeps the commit that trained them
-            final = load_publisher().publish(tmp, args.out, args.config,
+            config = osp.abspath(args.config)
+            if config.startswith(REPO + os.sep):
+                config = osp.relpath(config, REPO)
+            final = load_publisher().publish(tmp, args.out, config,
                                              meta.get('commit'))
         finally:
             if osp.exists(tmp):
