@@ -181,9 +181,8 @@ class TumorInferencer:
                     yield _Unreadable(item, e)
                     continue
             if isinstance(item, MedicalVolume):
-                for note in item.notes:
-                    if 'series' in note and 'holds' in note:
-                        print_log(note, logger='current', level=30)
+                for warning in item.warnings:
+                    print_log(warning, logger='current', level=30)
                 for i in range(item.num_slices):
                     yield VolumeSlice(item, i)
             else:

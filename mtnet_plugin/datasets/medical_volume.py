@@ -75,8 +75,11 @@ class MedicalVolume:
             with (NIfTI: the file's; DICOM: (cols, rows, slices)).
         to_input (callable-like info): ``perm`` and ``flips`` that map the
             display stack (H, W, N) back to the input array.
-        notes (list[str]): What a reader chose and should be told (series
-            picked among several, window source).
+        notes (list[str]): What the reader chose (window source, slice
+            order).
+        warnings (list[str]): What the user must be told (a series picked
+            among several, and how to choose another); the inferencer logs
+            them.
     """
 
     path: str
@@ -89,6 +92,7 @@ class MedicalVolume:
     perm: Tuple[int, int, int] = (0, 1, 2)
     flips: Tuple[bool, bool, bool] = (False, False, False)
     notes: List[str] = field(default_factory=list)
+    warnings: List[str] = field(default_factory=list)
 
     @property
     def num_slices(self) -> int:
@@ -422,7 +426,7 @@ def _dicom_affine(iop, positions, ps, slice_spacing) -> np.ndarray:
 
 def _volume_from_dicom(path, frames, spacing, iop, positions,
                        slice_spacing, window, invert, percentiles,
-                       is_volume, notes) -> MedicalVolume:
+                       is_volume, notes, warnings=()) -> MedicalVolume:
     slices = window_to_uint8(frames, path, window, percentiles, invert)
     notes.append('window: ' + (
         f'WindowCenter/WindowWidth {window[0]:g}/{window[1]:g}'
@@ -446,7 +450,8 @@ def _volume_from_dicom(path, frames, spacing, iop, positions,
         mask_shape=(w, h, n),
         perm=(1, 0, 2),  # display (rows, cols, slices) = array (c, r, k).T
         flips=(False, False, False),
-        notes=notes)
+        notes=notes,
+        warnings=list(warnings))
 
 
 def _spacing_along(positions: np.ndarray, normal: np.ndarray):
@@ -501,7 +506,7 @@ def _read_dicom_series(folder: str, series_uid: Optional[str],
     series = {}
     for f, ds in headers.items():
         series.setdefault(str(ds.get('SeriesInstanceUID', '')), []).append(f)
-    notes = []
+    notes, warnings = [], []
     if series_uid is not None:
         if series_uid not in series:
             raise MedicalImageError(
@@ -515,7 +520,7 @@ def _read_dicom_series(folder: str, series_uid: Optional[str],
             f'{u or "(no SeriesInstanceUID)"}: {len(v)} files, '
             f'"{headers[v[0]].get("SeriesDescription", "")}"'
             for u, v in sorted(series.items()))
-        notes.append(
+        warnings.append(
             f'{folder} holds {len(series)} series ({listing}); read {uid} '
             f'({len(series[uid])} files). Choose another with '
             '--series-uid UID (series_uid=... in Python).')
@@ -556,7 +561,7 @@ def _read_dicom_series(folder: str, series_uid: Optional[str],
         folder, np.concatenate(arrays), _geometry(first)[2], iop, positions,
         slice_spacing, _window(first),
         str(first.get('PhotometricInterpretation')) == 'MONOCHROME1',
-        percentiles, len(members) > 1, notes)
+        percentiles, len(members) > 1, notes, warnings)
 
 
 # ------------------------------------------------------------------ writing

@@ -229,7 +229,7 @@ def test_folder_with_several_series_lists_them_and_reads_the_largest(
     os.rmdir(tmp_path / 'x')
     vol = read_medical(str(tmp_path))
     assert vol.num_slices == 4
-    note = ' '.join(vol.notes)
+    note = ' '.join(vol.warnings)
     assert big['uid'] in note and small['uid'] in note
     assert '--series-uid' in note and '"T2"' in note
     assert read_medical(str(tmp_path),
