@@ -253,8 +253,7 @@ def _display_axes(affine: np.ndarray, shape: Tuple[int, ...]):
     world = [int(w) for w in ornt[:, 0]]
     sign = [float(s) for s in ornt[:, 1]]
     singleton = [a for a in range(3) if shape[a] == 1]
-    slice_ax = singleton[0] if singleton and len(singleton) < 3 and \
-        shape.count(1) == 1 else world.index(2)
+    slice_ax = singleton[0] if len(singleton) == 1 else world.index(2)
     rest = [a for a in range(3) if a != slice_ax]
     # world axes: 0 R-L, 1 A-P, 2 S-I; the row axis is the most "vertical"
     rank = {2: 0, 1: 1, 0: 2}

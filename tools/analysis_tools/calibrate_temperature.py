@@ -22,7 +22,6 @@ import importlib.util
 import json
 import os
 import os.path as osp
-import sys
 
 import numpy as np
 import torch
@@ -197,4 +196,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    sys.exit(main() is None)
+    main()
