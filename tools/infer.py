@@ -1,8 +1,9 @@
 """Segment and classify images: an overlay per image and one JSON file.
 
     python tools/infer.py INPUT --config CONFIG --checkpoint CKPT \
-        --out-dir work_dirs/infer [--backend auto|pytorch|compile|onnxruntime]
-        [--onnx FILE] [--batch-size 8] [--device cuda] [--jsonl]
+        --out-dir work_dirs/infer
+        [--backend auto|pytorch|compile|onnxruntime|onnxruntime-int8]
+        [--onnx FILE] [--calib-images DIR] [--num-calib N] [--batch-size 8] [--device cuda] [--jsonl]
         [--series-uid UID] [--tta]
 
 INPUT is an image (JPEG, PNG, 16-bit PNG), a DICOM file, a NIfTI file
@@ -18,7 +19,9 @@ A folder runs in batches of ``--batch-size`` while threads read the next
 images and write the overlays. Unreadable files are reported, counted and
 skipped; the run goes on. ``--backend auto`` (the default) picks the fastest
 installed backend (onnxruntime on CPU, exported once and cached beside the
-checkpoint).
+checkpoint; see ``default_backend`` for when it picks int8).
+``onnxruntime-int8`` quantizes that export once, calibrated on the config's
+training images (or ``--calib-images``), and caches it beside it.
 """
 import argparse
 import json
@@ -46,11 +49,17 @@ def parse_args(argv=None):
     p.add_argument('--out-dir', required=True)
     p.add_argument('--device', default='cpu')
     p.add_argument('--backend', default='auto', choices=('auto', ) + BACKENDS,
-                   help='auto: onnxruntime on CPU when installed, else '
-                   'pytorch')
+                   help='auto: onnxruntime on CPU when installed (int8 where '
+                   'validated), else pytorch')
     p.add_argument('--onnx', default=None,
-                   help='exported .onnx for the onnxruntime backend '
-                   '(default: export once, cached beside the checkpoint)')
+                   help='exported .onnx for the onnxruntime backends (an '
+                   'int8 one for onnxruntime-int8; default: export once, '
+                   'cached beside the checkpoint)')
+    p.add_argument('--calib-images', default=None,
+                   help='onnxruntime-int8: folder of images to calibrate on '
+                   '(default: the config\'s training images)')
+    p.add_argument('--num-calib', type=int, default=None,
+                   help='onnxruntime-int8: calibration images (default 64)')
     p.add_argument('--precision', default='fp32',
                    choices=('fp32', 'fp16', 'bf16'),
                    help='autocast precision of the PyTorch backends')
@@ -77,9 +86,15 @@ def parse_args(argv=None):
                    'of results.json')
     args = p.parse_args(argv)
     if args.onnx is not None and args.backend == 'auto':
-        args.backend = 'onnxruntime'
-    if args.onnx is not None and args.backend != 'onnxruntime':
-        p.error('--onnx is run by --backend onnxruntime')
+        from mtnet_plugin.apis.onnx_quantize import is_quantized
+        args.backend = 'onnxruntime-int8' if is_quantized(
+            args.onnx) else 'onnxruntime'
+    if args.onnx is not None and not args.backend.startswith('onnxruntime'):
+        p.error('--onnx is run by the onnxruntime backends')
+    if (args.calib_images or args.num_calib) and \
+            args.backend != 'onnxruntime-int8':
+        p.error('--calib-images and --num-calib are for --backend '
+                'onnxruntime-int8')
     return args
 
 
@@ -118,7 +133,12 @@ def main(argv=None):
         args.config, args.checkpoint, args.device, backend=args.backend,
         onnx_file=args.onnx, precision=args.precision,
         compile_mode=args.compile_mode, num_workers=args.num_workers,
-        series_uid=args.series_uid, tta=args.tta)
+        series_uid=args.series_uid, tta=args.tta,
+        int8_options={
+            k: v for k, v in dict(calib_images=args.calib_images,
+                                  num_calib=args.num_calib).items()
+            if v is not None
+        } or None)
     os.makedirs(args.out_dir, exist_ok=True)
     files = TumorInferencer.list_images(args.inputs) if osp.isdir(
         args.inputs) else [args.inputs]
@@ -172,12 +192,23 @@ def main(argv=None):
             json.dump(dict(results=records, volumes=volumes, skipped=failed),
                       f, indent=2)
     n_images = len(records) + sum(v['num_slices'] for v in volumes)
+    peak_mib = peak_rss_mib()
     print(f'\n{len(records)} images and {len(volumes)} volumes done, '
           f'{len(failed)} skipped in {elapsed:.1f} s '
           f'({n_images / max(elapsed, 1e-9):.1f} images/s, a volume\'s '
-          f'slices counted); results in {out}', file=sys.stderr)
+          f'slices counted; peak RSS {peak_mib:.0f} MiB); results in {out}',
+          file=sys.stderr)
     return dict(images=len(records), volumes=len(volumes),
-                skipped=len(failed), seconds=elapsed, out=out)
+                skipped=len(failed), seconds=elapsed, out=out,
+                peak_rss_mib=peak_mib)
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident memory (Linux: ru_maxrss in KiB;
+    macOS: bytes)."""
+    import resource
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024 if sys.platform == 'darwin' else 1024)
 
 
 def finish_volume(inferencer, slices, out_dir):

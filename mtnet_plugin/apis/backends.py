@@ -12,12 +12,15 @@ post-processing around every backend.
                           'reduce-overhead'`` records CUDA graphs on a GPU
 ``onnxruntime``           an ONNX export run by onnxruntime (CPU, or CUDA
                           when onnxruntime-gpu is installed)
+``onnxruntime-int8``      the same export statically quantized to int8
+                          (QDQ, per-channel weights; float islands kept),
+                          calibrated on train images; CPU
 ========================  ==================================================
 """
 import contextlib
 import importlib.util
 import os.path as osp
-from typing import Optional, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -29,24 +32,51 @@ from .inference import (LogitsWrapper, inference_input_shape,
 from .onnx_export import (CACHE_DIR, INPUT_NAME, OUTPUT_NAMES, compare_with_pytorch,
                           export_onnx, model_signature, onnx_cache_path,
                           require_onnxruntime)
+from .onnx_quantize import (FLOAT_ISLANDS, calibration_key,
+                            check_float_islands, int8_cache_path,
+                            quantize_onnx, read_int8_record, spread)
 
-BACKENDS = ('pytorch', 'compile', 'onnxruntime')
+BACKENDS = ('pytorch', 'compile', 'onnxruntime', 'onnxruntime-int8')
 PRECISIONS = {'fp32': None, 'fp16': torch.float16, 'bf16': torch.bfloat16}
 
 
-def default_backend(device: str = 'cpu') -> str:
-    """The fastest backend installed for ``device``: onnxruntime on CPU
-    when it (and onnx, to export) is importable, else eager PyTorch.
+def default_backend(device: str = 'cpu',
+                    checkpoint: Optional[str] = None,
+                    cfg=None) -> str:
+    """The backend ``auto`` runs on ``device``.
+
+    - CUDA, or no onnxruntime/onnx installed: eager PyTorch.
+    - CPU: onnxruntime; its int8 backend instead only where the int8 file
+      that would run was validated on valid/ and met the accuracy rule
+      (:data:`~.onnx_quantize.INT8_RULE`): a record
+      ``<checkpoint stem>.int8-valid.json`` beside ``checkpoint`` (written
+      by ``tools/analysis_tools/compare_backends.py --record``) for these
+      weights, the default settings, and the calibration images this
+      machine would use (the config's training images, hashed). One log
+      line says which and why.
 
     ``compile`` is never the default: it is faster than eager per call but
     takes a minute or more to compile, which a folder of a few hundred
     images does not win back.
     """
-    if device.startswith('cpu') and all(
+    if not device.startswith('cpu') or not all(
             importlib.util.find_spec(m) is not None
             for m in ('onnxruntime', 'onnx')):
+        return 'pytorch'
+    if checkpoint is None or not osp.isfile(checkpoint):
         return 'onnxruntime'
-    return 'pytorch'
+    settings = ONNXRuntimeInt8Backend.default_settings()
+    try:
+        key = calibration_key(
+            calibration_images(cfg, None, settings['num_calib']), settings)
+    except FileNotFoundError as e:
+        ok, why = False, f'no calibration images here ({e})'
+    else:
+        ok, why = read_int8_record(checkpoint, settings, key)
+    name = 'onnxruntime-int8' if ok else 'onnxruntime'
+    print_log(f'backend auto -> {name}: ' +
+              (why if ok else f'int8 not used: {why}'), logger='current')
+    return name
 
 
 class PyTorchBackend:
@@ -70,10 +100,10 @@ class PyTorchBackend:
         return torch.autocast(self.device_type, dtype=self.dtype)
 
     @torch.no_grad()
-    def __call__(self, inputs: Tensor) -> Tuple[Tensor, Tensor]:
+    def __call__(self, inputs: Tensor) -> Tuple[Tensor, ...]:
         with self._autocast():
-            seg, cls = self.forward(inputs)
-        return seg.float(), cls.float()
+            out = self.forward(inputs)
+        return tuple(t.float() for t in out)
 
 
 class CompileBackend(PyTorchBackend):
@@ -140,10 +170,11 @@ class ONNXRuntimeBackend:
         self.device = next(model.parameters()).device
         cfg = getattr(model, 'cfg', None)
         if onnx_file is None:
-            onnx_file = self._cached_export(model, checkpoint, cfg)
+            onnx_file = self._cached_file(model, checkpoint, cfg)
         self.onnx_file = onnx_file
         if not osp.isfile(onnx_file):
             raise FileNotFoundError(f'ONNX file not found: {onnx_file}')
+        self._check_file(onnx_file)
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or torch.get_num_threads()
         opts.inter_op_num_threads = 1
@@ -159,7 +190,9 @@ class ONNXRuntimeBackend:
                              f'{str(e).strip()[:300]}') from e
         names = ([i.name for i in self.session.get_inputs()],
                  [o.name for o in self.session.get_outputs()])
-        if names != ([INPUT_NAME], list(OUTPUT_NAMES)):
+        # (seg, cls); a single-task peer exports seg alone
+        if names not in (([INPUT_NAME], list(OUTPUT_NAMES)),
+                         ([INPUT_NAME], list(OUTPUT_NAMES[:1]))):
             raise ValueError(
                 f'{onnx_file} is not an EfficientMTNet export: inputs/outputs '
                 f'{names}, expected ([{INPUT_NAME!r}], {list(OUTPUT_NAMES)})')
@@ -167,6 +200,13 @@ class ONNXRuntimeBackend:
             shape = inference_input_shape(cfg) if cfg is not None else (
                 320, 320)
             self.check(model, preprocessed_example(model, shape))
+
+    def _cached_file(self, model, checkpoint, cfg) -> str:
+        """The file to run when none is given: the cached export."""
+        return self._cached_export(model, checkpoint, cfg)
+
+    def _check_file(self, onnx_file: str) -> None:
+        """Checks of the file before a session opens it (none here)."""
 
     @staticmethod
     def _cached_export(model, checkpoint, cfg):
@@ -205,11 +245,164 @@ class ONNXRuntimeBackend:
                 f'{report["seg_max_abs"]:.3g}, class '
                 f'{report["cls_max_abs"]:.3g}')
 
-    def __call__(self, inputs: Tensor) -> Tuple[Tensor, Tensor]:
-        seg, cls = self.session.run(
+    def __call__(self, inputs: Tensor) -> Tuple[Tensor, ...]:
+        out = self.session.run(
             None, {INPUT_NAME: inputs.float().cpu().contiguous().numpy()})
-        return (torch.from_numpy(seg).to(self.device),
-                torch.from_numpy(cls).to(self.device))
+        return tuple(torch.from_numpy(t).to(self.device) for t in out)
+
+
+class ONNXRuntimeInt8Backend(ONNXRuntimeBackend):
+    """The onnxruntime export statically quantized to int8 (CPU).
+
+    Without ``onnx_file`` the float export of :class:`ONNXRuntimeBackend`
+    is quantized once by :func:`~.onnx_quantize.quantize_onnx` and cached
+    beside it as ``<export stem>.int8-<key>.onnx``; the key hashes the
+    calibration images (names, sizes, times) and the settings, so another
+    calibration set or other islands make another file.
+
+    Args:
+        model, onnx_file, checkpoint, threads, precision: as
+            :class:`ONNXRuntimeBackend`; ``onnx_file`` is an int8 (QDQ)
+            export.
+        calib_images (str | list[str], optional): A folder or files to
+            calibrate on. Default: ``num_calib`` images spread over the
+            config's training images
+            (``train_dataloader.dataset.data_root/data_prefix.img_path``).
+        num_calib (int): Calibration images. Default: 64 (measured:
+            docs/inference_deploy.md).
+        float_islands (Sequence[str]): Parts kept in float
+            (:data:`~.onnx_quantize.ISLANDS`). Default:
+            :data:`~.onnx_quantize.FLOAT_ISLANDS`.
+        method (str): Activation ranges, 'minmax' or 'percentile'.
+        fp32_file (str, optional): The float export to quantize. Default:
+            the cached export of :class:`ONNXRuntimeBackend`.
+        cache_dir (str, optional): Where a new int8 file is written.
+            Default: beside the float export; a file already cached there
+            is used in any case.
+        check (bool): On load, check that the file keeps the islands in
+            float (a file that does not raises a ``ValueError``) and that
+            its class and mask agree with the float model on a synthetic
+            slice at the config's input size (``min_agreement`` of the mask
+            pixels). Default: True.
+    """
+
+    name = 'onnxruntime-int8'
+    min_agreement = 0.98
+    default_num_calib = 64
+
+    def __init__(self,
+                 model: nn.Module,
+                 onnx_file: Optional[str] = None,
+                 checkpoint: Optional[str] = None,
+                 threads: Optional[int] = None,
+                 precision: str = 'fp32',
+                 check: bool = True,
+                 calib_images=None,
+                 num_calib: Optional[int] = None,
+                 float_islands: Sequence[str] = FLOAT_ISLANDS,
+                 method: str = 'minmax',
+                 fp32_file: Optional[str] = None,
+                 cache_dir: Optional[str] = None):
+        self.fp32_file = fp32_file
+        self.cache_dir = cache_dir
+        self.calib_images = calib_images
+        self.num_calib = num_calib or self.default_num_calib
+        self.calibration_key = None
+        self.float_islands = tuple(float_islands)
+        self.method = method
+        self.checks = check
+        super().__init__(model, onnx_file, checkpoint, threads, precision,
+                         check)
+
+    def _cached_file(self, model, checkpoint, cfg) -> str:
+        fp32 = self.fp32_file or self._cached_export(model, checkpoint, cfg)
+        paths = calibration_images(cfg, self.calib_images, self.num_calib)
+        self.calibration_key = calibration_key(paths, self.settings)
+        path = int8_cache_path(fp32, self.calibration_key)
+        if not osp.isfile(path) and self.cache_dir is not None:
+            path = osp.join(self.cache_dir, osp.basename(path))
+        if not osp.isfile(path):
+            print_log(f'quantizing {fp32} to int8 on {len(paths)} '
+                      f'calibration images -> {path} (once per calibration '
+                      f'set and settings)', logger='current')
+            quantize_onnx(
+                fp32, path, _calibration_batches(model, paths),
+                self.float_islands, method=self.method,
+                metadata=dict(calibration_images=len(paths),
+                              calibration_folder=osp.dirname(paths[0])))
+        return path
+
+    @property
+    def settings(self) -> dict:
+        """The quantization settings (part of the cache key)."""
+        return self.default_settings(self.float_islands, self.method,
+                                     self.num_calib)
+
+    @classmethod
+    def default_settings(cls, float_islands=FLOAT_ISLANDS, method='minmax',
+                         num_calib=None) -> dict:
+        return dict(float_islands=sorted(float_islands), method=method,
+                    num_calib=num_calib or cls.default_num_calib,
+                    per_channel=True, format='QDQ', activations='uint8',
+                    weights='int8')
+
+    def _check_file(self, onnx_file: str) -> None:
+        if self.checks:
+            check_float_islands(onnx_file, self.float_islands)
+
+    def check(self, model: nn.Module, inputs: Tensor):
+        """Raise a ``ValueError`` naming the file unless its class and
+        ``min_agreement`` of its mask pixels agree with ``model`` on
+        ``inputs`` (int8 logits are not equal to float ones)."""
+        try:
+            report = compare_with_pytorch(self.session, model, inputs)
+        except Exception as e:
+            raise ValueError(
+                f'{self.onnx_file} does not run on a {tuple(inputs.shape)} '
+                f'batch of this model: {str(e).strip()[:300]}') from e
+        agree = 1 - report['mask_mismatch'] / report['mask_pixels']
+        if report['class_mismatch'] or agree < self.min_agreement:
+            raise ValueError(
+                f'{self.onnx_file} does not match the loaded model (another '
+                f'model, other weights, or a bad quantization?): '
+                f'{report["class_mismatch"]} classes differ, '
+                f'{100 * agree:.2f} % of mask pixels agree (at least '
+                f'{100 * self.min_agreement:.0f} % needed)')
+
+
+def calibration_images(cfg, images=None, num: int = 64) -> List[str]:
+    """The calibration files: ``images`` (a folder or a list of files),
+    else the config's training images; ``num`` of them spread evenly over
+    the sorted list. A ``FileNotFoundError`` says where to put them."""
+    from .tumor_inferencer import TumorInferencer
+    if images is None:
+        ds = cfg.train_dataloader.dataset if cfg is not None else {}
+        folder = osp.join(ds.get('data_root', ''),
+                          ds.get('data_prefix', {}).get('img_path', ''))
+        if not osp.isdir(folder):
+            raise FileNotFoundError(
+                f'int8 calibration needs images: the config\'s training '
+                f'images ({folder!r}) are not there; pass a folder '
+                f'(TumorInferencer(..., int8_options=dict(calib_images=...)'
+                f'), tools/infer.py --calib-images)')
+        images = folder
+    if isinstance(images, str):
+        if not osp.isdir(images):
+            raise FileNotFoundError(f'calibration folder not found: {images}')
+        images = TumorInferencer.list_images(images)
+    if not images:
+        raise FileNotFoundError('no calibration images found')
+    return spread(sorted(images), num)
+
+
+def _calibration_batches(model: nn.Module, paths: Sequence[str]):
+    """Each file through the config's test pipeline and the model's data
+    preprocessor, as at inference: (1, 3, H, W) float32 arrays."""
+    from .tumor_inferencer import TumorInferencer
+    prep = TumorInferencer(model, backend='pytorch', num_workers=0)
+    for path in paths:
+        data = model.data_preprocessor(prep.collate(path), False)
+        yield data['inputs'].float().cpu().numpy()
 
 
 def build_backend(name: str,
@@ -218,16 +411,23 @@ def build_backend(name: str,
                   compile_mode: str = 'default',
                   onnx_file: Optional[str] = None,
                   checkpoint: Optional[str] = None,
-                  threads: Optional[int] = None):
+                  threads: Optional[int] = None,
+                  int8_options: Optional[dict] = None):
     """A backend of ``model``: ``name`` in :data:`BACKENDS`, or 'auto' for
     :func:`default_backend` of the model's device. ``compile_mode`` is for
     'compile'; ``onnx_file``, ``checkpoint`` (the cache key) and
-    ``threads`` are for 'onnxruntime'."""
+    ``threads`` are for the onnxruntime backends; ``int8_options``
+    (``calib_images``, ``num_calib``, ``float_islands``, ``method``) for
+    'onnxruntime-int8'."""
     if name == 'auto':
-        name = default_backend(str(next(model.parameters()).device))
-    if onnx_file is not None and name != 'onnxruntime':
+        name = default_backend(str(next(model.parameters()).device),
+                               checkpoint, getattr(model, 'cfg', None))
+    if onnx_file is not None and not name.startswith('onnxruntime'):
         raise ValueError(f'an ONNX file ({onnx_file}) is run by the '
-                         f"onnxruntime backend, not {name!r}")
+                         f"onnxruntime backends, not {name!r}")
+    if int8_options and name != 'onnxruntime-int8':
+        raise ValueError(f'int8_options are for the onnxruntime-int8 '
+                         f'backend, not {name!r}')
     if name == 'pytorch':
         return PyTorchBackend(model, precision)
     if name == 'compile':
@@ -235,5 +435,8 @@ def build_backend(name: str,
     if name == 'onnxruntime':
         return ONNXRuntimeBackend(model, onnx_file, checkpoint, threads,
                                   precision)
+    if name == 'onnxruntime-int8':
+        return ONNXRuntimeInt8Backend(model, onnx_file, checkpoint, threads,
+                                      precision, **(int8_options or {}))
     raise ValueError(f'unknown backend {name!r}; choose from {BACKENDS} or '
                      f"'auto'")

@@ -101,6 +101,10 @@ class LogitsWrapper(nn.Module):
 
     A config with ``test_cfg.mode='slide'`` runs mmseg's sliding-window
     inference for the mask (PyTorch backends only; not exportable).
+
+    A single-task segmentor (mmseg's ``EncoderDecoder``, e.g. the
+    benchmark's peer) gives ``(seg_logits, )``: it runs through the same
+    backends and exports, for timing.
     """
 
     def __init__(self, model: nn.Module):
@@ -111,7 +115,7 @@ class LogitsWrapper(nn.Module):
     def slide(self) -> bool:
         return self.model.test_cfg.get('mode', 'whole') == 'slide'
 
-    def forward(self, x: Tensor) -> Tuple[Tensor, Tensor]:
+    def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
         model = self.model
         if self.slide:
             shape = x.shape[2:]
@@ -119,10 +123,11 @@ class LogitsWrapper(nn.Module):
                      ] * x.shape[0]
             seg = model.slide_inference(x, metas)
             return seg, model.classify(model.extract_feat(x))
-        seg, cls = model._forward(x)
+        out = model._forward(x)
+        seg, cls = out if isinstance(out, (tuple, list)) else (out, None)
         seg = resize(seg, size=x.shape[2:], mode='bilinear',
                      align_corners=model.align_corners)
-        return seg, cls
+        return (seg, ) if cls is None else (seg, cls)
 
 
 def inference_input_shape(cfg: Config) -> Tuple[int, int]:

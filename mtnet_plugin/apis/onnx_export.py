@@ -73,7 +73,8 @@ def export_onnx(model: nn.Module,
                 shape: Tuple[int, int] = (640, 640),
                 dynamic: bool = True,
                 opset: int = DEFAULT_OPSET,
-                metadata: Optional[dict] = None) -> str:
+                metadata: Optional[dict] = None,
+                dynamo: bool = False) -> str:
     """Export ``LogitsWrapper(model)`` to ``out`` and check it with
     ``onnx.checker``.
 
@@ -83,25 +84,32 @@ def export_onnx(model: nn.Module,
     multiples of 32, what the data preprocessor pads to); otherwise the
     graph is fixed to (1, 3, *shape). The file is written to a temporary
     name and renamed, so ``out`` is never left half-written.
+
+    ``dynamo=True`` uses ``torch.export`` (opset >= 18) instead of the
+    TorchScript tracer: what the benchmark's peer needs (mmseg's Fast-SCNN
+    pools to 3x3 and 6x6 bins of a 20x20 map, which the tracer cannot
+    write); with a static shape only.
     """
     try:
         import onnx
     except ImportError as e:
         raise ImportError(f'ONNX export needs onnx; {ONNX_EXTRA_HINT}') from e
+    if dynamo and dynamic:
+        raise ValueError('dynamo=True exports a static shape only')
     wrapper = LogitsWrapper(
         static_same_padding(copy.deepcopy(model).cpu().float())).eval()
     if wrapper.slide:
         raise ValueError('a config with test_cfg.mode="slide" cannot be '
                          'exported; use mode="whole"')
     dummy = torch.zeros(1, 3, *shape)
+    with torch.no_grad():  # (seg, cls), or (seg, ) for a single-task peer
+        names = list(OUTPUT_NAMES[:len(wrapper(dummy))])
     axes = None
     if dynamic:
         axes = {INPUT_NAME: {0: 'batch', 2: 'height', 3: 'width'}}
-        axes.update({
-            name: {0: 'batch', 2: 'height', 3: 'width'}
-            for name in OUTPUT_NAMES[:1]
-        })
-        axes[OUTPUT_NAMES[1]] = {0: 'batch'}
+        axes[OUTPUT_NAMES[0]] = {0: 'batch', 2: 'height', 3: 'width'}
+        if len(names) > 1:
+            axes[OUTPUT_NAMES[1]] = {0: 'batch'}
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
     tmp = f'{out}.tmp{os.getpid()}'
     try:
@@ -112,8 +120,9 @@ def export_onnx(model: nn.Module,
             warnings.simplefilter('ignore')
             torch.onnx.export(
                 wrapper, (dummy, ), tmp, input_names=[INPUT_NAME],
-                output_names=list(OUTPUT_NAMES), dynamic_axes=axes,
-                opset_version=opset, dynamo=False)
+                output_names=names, dynamic_axes=axes,
+                opset_version=max(opset, 18) if dynamo else opset,
+                dynamo=dynamo)
         proto = onnx.load(tmp)
         for key, value in (metadata or {}).items():
             entry = proto.metadata_props.add()
@@ -166,9 +175,14 @@ def compare_with_pytorch(session, model: nn.Module, inputs: torch.Tensor,
     wrapper = LogitsWrapper(model).eval()
     device = next(model.parameters()).device
     with torch.no_grad():
-        seg_t, cls_t = (t.float().cpu().numpy()
-                        for t in wrapper(inputs.to(device)))
-    seg_o, cls_o = session.run(None, {INPUT_NAME: inputs.cpu().numpy()})
+        ref = [t.float().cpu().numpy() for t in wrapper(inputs.to(device))]
+    out = session.run(None, {INPUT_NAME: inputs.cpu().numpy()})
+    if len(out) != len(ref):
+        raise ValueError(f'{len(out)} outputs, the model gives {len(ref)}')
+    seg_t, seg_o = ref[0], out[0]
+    # a single-task peer has no class logits: compare empty ones
+    cls_t, cls_o = (ref[1], out[1]) if len(ref) > 1 else (np.zeros(
+        (len(seg_t), 1)), np.zeros((len(seg_o), 1)))
     scale = max(1.0, float(np.abs(seg_t).max()), float(np.abs(cls_t).max()))
     report = dict(
         seg_max_abs=float(np.abs(seg_t - seg_o).max()),

@@ -67,13 +67,14 @@ class TumorInferencer:
             auxiliary heads in it are dropped (one log line says so).
         device (str): 'cpu' or 'cuda[:i]'. Default: 'cpu'.
         cfg (str | Config, optional): Config of a model passed as a module.
-        backend (str): 'pytorch', 'compile', 'onnxruntime', or 'auto' (the
-            fastest installed: onnxruntime on CPU, else pytorch; see
+        backend (str): 'pytorch', 'compile', 'onnxruntime',
+            'onnxruntime-int8', or 'auto' (see
             :func:`mtnet_plugin.apis.backends.default_backend`).
             Default: 'auto'.
-        onnx_file (str, optional): For 'onnxruntime': an exported file,
-            checked against the model on load. Default: export on first use
-            and cache it beside the checkpoint.
+        onnx_file (str, optional): For the onnxruntime backends: an
+            exported (for 'onnxruntime-int8': quantized) file, checked
+            against the model on load. Default: export (and quantize) on
+            first use and cache it beside the checkpoint.
         precision (str): 'fp32', 'fp16' or 'bf16' (autocast; PyTorch
             backends). Default: 'fp32'.
         compile_mode (str): ``torch.compile`` mode for 'compile', e.g.
@@ -86,6 +87,9 @@ class TumorInferencer:
         tta (bool): Test-time augmentation as ``tools/test.py --tta``: the
             image and its horizontal flip, their mask softmax and class
             probabilities averaged (twice the compute). Default: False.
+        int8_options (dict, optional): For 'onnxruntime-int8':
+            ``calib_images``, ``num_calib``, ``float_islands``, ``method``
+            (:class:`~mtnet_plugin.apis.backends.ONNXRuntimeInt8Backend`).
 
     Inputs: image files (JPEG, PNG, 16-bit PNG, ...), arrays, DICOM files,
     DICOM series folders and NIfTI files (``.[medical]`` extra), or a folder
@@ -120,7 +124,8 @@ class TumorInferencer:
                  compile_mode: str = 'default',
                  num_workers: int = 2,
                  series_uid: Optional[str] = None,
-                 tta: bool = False):
+                 tta: bool = False,
+                 int8_options: Optional[dict] = None):
         import mtnet_plugin  # noqa: F401
         self.series_uid = series_uid
         self.tta = tta
@@ -142,7 +147,7 @@ class TumorInferencer:
         self.backend = build_backend(
             backend, self.model, precision=precision,
             compile_mode=compile_mode, onnx_file=onnx_file,
-            checkpoint=checkpoint)
+            checkpoint=checkpoint, int8_options=int8_options)
         self.num_workers = num_workers
         meta = self.cfg.get('metainfo', None) or \
             self.cfg.train_dataloader.dataset.get('metainfo', {}) or {}

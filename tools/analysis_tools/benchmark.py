@@ -6,13 +6,20 @@ Times what each backend of ``TumorInferencer`` runs on a preprocessed batch
 seg logits resized to the input) on random input: no dataset needed, a
 checkpoint optional. Warm-up runs first; every model and backend is timed
 in rotation in the same process (``--block`` calls each, see :func:`run`),
-so all see the same machine state, and the ratio of medians to the peer (``--compare``, run eagerly) is printed.
+so all see the same machine state. The peer (``--compare``) runs through
+the same backends as the model (its own ONNX export, fp32 and int8, for the
+onnxruntime ones), and the ratio of medians per backend is printed.
+
+The peer has random weights (seed 0; no trained peer is shipped): its
+timings are real, its masks are not, so its int8 file skips the load-time
+agreement check. int8 calibrates on ``--num-calib`` images of the model
+config's training set (or ``--calib-images``), the peer on the same ones.
 
 Examples:
     # CPU, batch 1, 2 threads: every backend against mmseg's Fast-SCNN
-    python tools/analysis_tools/benchmark.py configs/efficient_mtnet_640.py \
+    python tools/analysis_tools/benchmark.py CONFIG CKPT \
         --device cpu --threads 2 --repeat 30 \
-        --backend pytorch onnxruntime compile \
+        --backend pytorch onnxruntime onnxruntime-int8 \
         --compare configs/fast_scnn/fast_scnn_brain-tumor-640x640.py
     # and the infer CLI end to end on a folder (median of 3 runs)
     python tools/analysis_tools/benchmark.py CONFIG CKPT --threads 2 \
@@ -24,7 +31,6 @@ Examples:
         --device cuda --batch-size 32 --bf16 --backend pytorch compile
 """
 import argparse
-import contextlib
 import logging
 import os.path as osp
 import re
@@ -47,20 +53,6 @@ def build(config, checkpoint=None, cfg_options=None, device='cpu',
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
     return model
-
-
-def eager(model, dtype=None):
-    """``model``'s tensor-mode forward as a callable, under autocast when
-    ``dtype`` is given (how the peer runs)."""
-    device_type = next(model.parameters()).device.type
-
-    def forward(x):
-        ctx = contextlib.nullcontext() if dtype is None else torch.autocast(
-            device_type, dtype=dtype)
-        with torch.no_grad(), ctx:
-            return model(x, mode='tensor')
-
-    return forward
 
 
 def _sync(device):
@@ -113,11 +105,12 @@ def run(models, shape, batch, device, repeat, warmup, channels_last=False,
 
 def folder_images_per_s(args, backend, runs):
     """Median images/s of ``tools/infer.py`` on ``args.folder`` (overlays
-    and JSON written, as users run it), each run a fresh process."""
+    and JSON written, as users run it), each run a fresh process: (median,
+    every run's rate, median peak RSS in MiB)."""
     import tempfile
     infer = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
                      'infer.py')
-    rates = []
+    rates, peaks = [], []
     for _ in range(runs):
         with tempfile.TemporaryDirectory() as out:
             cmd = [
@@ -128,13 +121,62 @@ def folder_images_per_s(args, backend, runs):
             ]
             if args.threads:
                 cmd += ['--threads', str(args.threads)]
+            for key, value in (('--calib-images', args.calib_images),
+                               ('--num-calib', args.num_calib)):
+                if value is not None and backend == 'onnxruntime-int8':
+                    cmd += [key, str(value)]
             proc = subprocess.run(cmd, capture_output=True, text=True)
             found = re.search(r'\(([0-9.]+) images/s', proc.stderr)
+            rss = re.search(r'peak RSS ([0-9.]+) MiB', proc.stderr)
             if proc.returncode != 0 or not found:
                 raise RuntimeError(f'{" ".join(cmd)} failed:\n'
                                    f'{proc.stderr[-2000:]}')
             rates.append(float(found.group(1)))
-    return float(np.median(rates)), rates
+            peaks.append(float(rss.group(1)) if rss else float('nan'))
+    return float(np.median(rates)), rates, float(np.median(peaks))
+
+
+def peer_backends(args, model, backend):
+    """The peer (``args.compare``, random weights, seed 0) through each
+    backend of ``args.backend``: key 'compare [name]' -> callable.
+
+    Its onnxruntime export is static, (1, 3, *args.shape), through
+    ``torch.export`` (dynamo): mmseg's Fast-SCNN pools to 3x3 and 6x6 bins
+    (adaptive average pooling) of maps those do not divide, which the
+    TorchScript exporter cannot write. The
+    exports go to a temporary folder; images for int8 calibration go
+    through the model's test pipeline resized to ``args.shape``.
+    """
+    import atexit
+    import copy
+    import shutil
+    import tempfile
+
+    from mtnet_plugin.apis import export_onnx
+    torch.manual_seed(0)
+    peer = build(args.compare, None, None, args.device, args.channels_last)
+    pipeline = copy.deepcopy(model.cfg.test_pipeline)
+    for t in pipeline:
+        if t['type'] == 'Resize':
+            t['scale'] = tuple(args.shape[::-1])  # (W, H)
+    peer.cfg.test_pipeline = pipeline
+    peer.cfg.setdefault('train_dataloader', model.cfg.train_dataloader)
+    fns, fp32 = {}, None
+    if any(n.startswith('onnxruntime') for n in args.backend):
+        tmp = tempfile.mkdtemp(prefix='benchmark-peer-')
+        atexit.register(shutil.rmtree, tmp, ignore_errors=True)
+        fp32 = export_onnx(peer, osp.join(tmp, 'peer.onnx'), args.shape,
+                           dynamic=False, dynamo=True)
+    for name in args.backend:
+        key = f'compare [{name}]'
+        if name == 'onnxruntime-int8':  # random weights: time, not masks
+            fns[key] = backend(name, peer, key, None, fp32_file=fp32,
+                               cache_dir=osp.dirname(fp32), check=False)
+        else:
+            fns[key] = backend(name, peer, key, None,
+                               onnx_file=fp32 if name == 'onnxruntime'
+                               else None)
+    return fns
 
 
 def parse_args(argv=None):
@@ -162,6 +204,11 @@ def parse_args(argv=None):
                    '(reduce-overhead: CUDA graphs)')
     p.add_argument('--onnx', default=None,
                    help='exported .onnx of the onnxruntime backend')
+    p.add_argument('--calib-images', default=None,
+                   help='onnxruntime-int8: folder to calibrate on (default: '
+                   'the config\'s training images)')
+    p.add_argument('--num-calib', type=int, default=None,
+                   help='onnxruntime-int8: calibration images (default 64)')
     prec = p.add_mutually_exclusive_group()
     prec.add_argument('--fp16', action='store_true',
                       help='fp16 autocast (PyTorch backends and the peer)')
@@ -169,8 +216,8 @@ def parse_args(argv=None):
                       help='bf16 autocast (PyTorch backends and the peer)')
     p.add_argument('--channels-last', action='store_true')
     p.add_argument('--compare', default=None,
-                   help='another model config, run eagerly, timed '
-                   'alternately')
+                   help='a peer model config (random weights), run through '
+                   'the same backends, timed alternately')
     p.add_argument('--folder', default=None,
                    help='also run tools/infer.py on this folder per backend '
                    'and report its images/s (needs CHECKPOINT)')
@@ -183,6 +230,10 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     if args.folder and not args.checkpoint:
         p.error('--folder needs CHECKPOINT')
+    if args.compare and args.batch_size != 1 and any(
+            b.startswith('onnxruntime') for b in args.backend):
+        p.error('the peer\'s ONNX export is static at batch 1: '
+                '--compare with an onnxruntime backend needs --batch-size 1')
     return args
 
 
@@ -202,30 +253,39 @@ def main(argv=None):
         })
     if args.eval_steps:
         del variants[None]
+    int8 = {
+        k: v for k, v in dict(calib_images=args.calib_images,
+                              num_calib=args.num_calib).items()
+        if v is not None
+    }
+
+    def backend(name, model, key, checkpoint, onnx_file=None, **extra):
+        t0 = time.perf_counter()
+        fn = build_backend(
+            name, model,
+            precision='fp32' if name.startswith('onnxruntime') else precision,
+            compile_mode=args.compile_mode, onnx_file=onnx_file,
+            checkpoint=checkpoint, threads=args.threads,
+            int8_options=dict(int8, **extra)
+            if name == 'onnxruntime-int8' else None)
+        if name == 'compile':  # compile now, not in the timed runs
+            fn(torch.randn(args.batch_size, 3, *args.shape,
+                           device=args.device))
+            print(f'{key}: first call took '
+                  f'{time.perf_counter() - t0:.0f} s (compiling)')
+        return fn
+
     fns = {}
     for steps, options in variants.items():
         model = build(args.config, args.checkpoint, options, args.device,
                       args.channels_last)
         for name in args.backend:
             key = name if steps is None else f'{name} eval_steps={steps}'
-            t0 = time.perf_counter()
-            fns[key] = build_backend(
-                name, model,
-                precision='fp32' if name == 'onnxruntime' else precision,
-                compile_mode=args.compile_mode,
-                onnx_file=args.onnx if name == 'onnxruntime' else None,
-                checkpoint=args.checkpoint, threads=args.threads)
-            if name == 'compile':  # compile now, not in the timed runs
-                fns[key](torch.randn(args.batch_size, 3, *args.shape,
-                                     device=args.device))
-                print(f'{key}: first call took '
-                      f'{time.perf_counter() - t0:.0f} s (compiling)')
+            fns[key] = backend(
+                name, model, key, args.checkpoint,
+                onnx_file=args.onnx if name == 'onnxruntime' else None)
     if args.compare:
-        dtype = dict(fp32=None, fp16=torch.float16,
-                     bf16=torch.bfloat16)[precision]
-        fns['compare'] = eager(
-            build(args.compare, None, None, args.device, args.channels_last),
-            dtype)
+        fns.update(peer_backends(args, model, backend))
     h, w = args.shape
     print(f'device={args.device} threads={torch.get_num_threads()} '
           f'batch={args.batch_size} shape={h}x{w} precision={precision} '
@@ -235,24 +295,29 @@ def main(argv=None):
         stats = run(fns, args.shape, args.batch_size, args.device,
                     args.repeat, args.warmup, args.channels_last, args.block)
         for key, s in stats.items():
-            label = args.compare if key == 'compare' else \
-                f'{args.config} [{key}]'
+            label = key.replace('compare', args.compare or '') if \
+                key.startswith('compare') else f'{args.config} [{key}]'
             print(f'{label}: median {s["median_ms"]:.2f} ms, p90 '
                   f'{s["p90_ms"]:.2f} ms, {s["images_per_s"]:.1f} images/s')
-        if 'compare' in stats:
-            for key in stats:
-                if key == 'compare':
-                    continue
-                ratio = stats[key]['median_ms'] / stats['compare'][
-                    'median_ms']
-                print(f'ratio [{key}] / compare (medians): {ratio:.2f}')
+        for key in stats:
+            peer = f'compare [{key.split(" eval_steps")[0]}]'
+            if peer in stats and not key.startswith('compare'):
+                ratio = stats[key]['median_ms'] / stats[peer]['median_ms']
+                print(f'ratio [{key}] / {peer} (medians): {ratio:.2f}')
+        if 'onnxruntime' in stats and 'onnxruntime-int8' in stats:
+            ratio = stats['onnxruntime-int8']['median_ms'] / stats[
+                'onnxruntime']['median_ms']
+            print(f'ratio [onnxruntime-int8] / [onnxruntime] (medians): '
+                  f'{ratio:.2f}')
     if args.folder:
         for name in args.backend:
-            med, rates = folder_images_per_s(args, name, args.folder_runs)
+            med, rates, rss = folder_images_per_s(args, name,
+                                                  args.folder_runs)
             print(f'tools/infer.py {args.folder} --backend {name} '
                   f'--batch-size {args.folder_batch_size}: median {med:.1f} '
                   f'images/s end to end (runs: '
-                  f'{", ".join(f"{r:.1f}" for r in rates)})')
+                  f'{", ".join(f"{r:.1f}" for r in rates)}), peak RSS '
+                  f'{rss:.0f} MiB')
 
 
 if __name__ == '__main__':

@@ -1,0 +1,194 @@
+"""int8 quantization: the float islands stay float, a graph that quantizes
+them is refused, the cache is keyed by the calibration set and settings,
+and ``auto`` runs int8 only where a validation record matches."""
+import json
+import os.path as osp
+import shutil
+
+import pytest
+
+from mtnet_plugin.apis import (ONNXRuntimeInt8Backend, TumorInferencer,
+                               build_backend, default_backend, init_model)
+from mtnet_plugin.apis.backends import calibration_images
+from mtnet_plugin.apis.onnx_export import file_sha256
+from mtnet_plugin.apis.onnx_quantize import (FLOAT_ISLANDS, calibration_key,
+                                             check_float_islands,
+                                             int8_record_path, is_quantized,
+                                             island_nodes, quantized_islands)
+
+from ..conftest import shipped_checkpoint
+
+pytest.importorskip('onnxruntime')
+onnx = pytest.importorskip('onnx')
+
+
+@pytest.fixture(scope='module')
+def shipped_copy(tmp_path_factory):
+    """(config, a copy of the shipped checkpoint in a temporary folder): the
+    exports and int8 files are cached beside it, not in checkpoints/."""
+    found = shipped_checkpoint()
+    if found is None:
+        pytest.skip('no shipped checkpoint')
+    config, ckpt = found
+    folder = tmp_path_factory.mktemp('int8')
+    copy = str(folder / osp.basename(ckpt))
+    shutil.copy(ckpt, copy)
+    return config, copy
+
+
+@pytest.fixture(scope='module')
+def model(shipped_copy):
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmseg')
+    return init_model(*shipped_copy)
+
+
+def _options(synthetic_root, **kw):
+    return dict(calib_images=osp.join(synthetic_root, 'train'), num_calib=8,
+                **kw)
+
+
+@pytest.fixture(scope='module')
+def int8(model, shipped_copy, synthetic_root):
+    """The int8 backend of the shipped weights, default islands, calibrated
+    on 8 synthetic slices."""
+    return build_backend('onnxruntime-int8', model,
+                         checkpoint=shipped_copy[1],
+                         int8_options=_options(synthetic_root))
+
+
+@pytest.fixture(scope='module')
+def all_int8(model, shipped_copy, synthetic_root):
+    """The same with every node quantized (no float island)."""
+    return build_backend('onnxruntime-int8', model,
+                         checkpoint=shipped_copy[1],
+                         int8_options=_options(synthetic_root,
+                                               float_islands=()))
+
+
+def test_islands_are_found_in_the_export(int8):
+    proto = onnx.load(int8.onnx_file)
+    found = island_nodes(proto, FLOAT_ISLANDS)
+    # both Hamburgers' NMF, the head's FCs, the one resize to seg_logits
+    assert sum('/cls_head/' not in n for n in found['nmf']) > 10
+    assert sum(n.startswith('/cls_head/hamburger/ham/')
+               for n in found['nmf']) > 10
+    assert any(n.endswith('Gemm') for n in found['cls_head'])
+    assert len(found['final_resize']) == 1
+    with pytest.raises(ValueError, match='unknown float islands'):
+        island_nodes(proto, ['backbone'])
+
+
+def test_default_file_keeps_the_islands_float_and_quantizes_the_rest(int8):
+    proto = onnx.load(int8.onnx_file)
+    assert is_quantized(int8.onnx_file)
+    assert all(not v for v in quantized_islands(proto).values())
+    check_float_islands(int8.onnx_file)  # no error
+    # the backbone's convolutions read int8 weights
+    init = {t.name for t in proto.graph.initializer}
+    dq_weights = {
+        n.output[0] for n in proto.graph.node
+        if n.op_type == 'DequantizeLinear' and n.input[0] in init
+    }
+    convs = [n for n in proto.graph.node
+             if n.op_type == 'Conv' and n.name.startswith('/backbone/')]
+    assert convs and all(n.input[1] in dq_weights for n in convs)
+
+
+def test_a_graph_quantizing_the_islands_is_refused(all_int8, model):
+    proto = onnx.load(all_int8.onnx_file)
+    bad = quantized_islands(proto)
+    assert bad['nmf'] and bad['final_resize'] and bad['cls_head']
+    with pytest.raises(ValueError,
+                       match=r'quantizes what must stay float \(nmf'):
+        check_float_islands(all_int8.onnx_file)
+    # and the backend will not run it as the default int8 file
+    with pytest.raises(ValueError, match=osp.basename(all_int8.onnx_file)):
+        ONNXRuntimeInt8Backend(model, onnx_file=all_int8.onnx_file)
+
+
+def test_a_float_file_is_not_an_int8_file(int8, model, shipped_copy):
+    fp32 = build_backend('onnxruntime', model, checkpoint=shipped_copy[1])
+    assert not is_quantized(fp32.onnx_file)
+    with pytest.raises(ValueError, match='not an int8'):
+        ONNXRuntimeInt8Backend(model, onnx_file=fp32.onnx_file)
+
+
+def test_int8_agrees_with_fp32_on_slices(int8, model, shipped_copy,
+                                         synthetic_root):
+    paths = TumorInferencer.list_images(osp.join(synthetic_root, 'valid'))
+    fp32 = TumorInferencer(model, backend='onnxruntime',
+                           checkpoint=None, num_workers=0)
+    q = TumorInferencer(model, backend='onnxruntime-int8', num_workers=0,
+                        onnx_file=int8.onnx_file)
+    assert q.backend.name == 'onnxruntime-int8'
+    for a, b in zip(fp32(paths), q(paths)):
+        assert a['class_index'] == b['class_index']
+        assert abs(a['class_probs'][1] - b['class_probs'][1]) < 0.1
+        assert (a['mask'] == b['mask']).mean() > 0.98
+
+
+def test_cache_is_keyed_by_calibration_set_and_settings(
+        int8, model, shipped_copy, synthetic_root):
+    again = build_backend('onnxruntime-int8', model,
+                          checkpoint=shipped_copy[1],
+                          int8_options=_options(synthetic_root))
+    assert again.onnx_file == int8.onnx_file
+    # the cache sits beside the float export, beside the checkpoint
+    assert osp.dirname(int8.onnx_file) == osp.dirname(shipped_copy[1])
+    settings = int8.settings
+    paths = calibration_images(model.cfg, osp.join(synthetic_root, 'train'),
+                               8)
+    key = calibration_key(paths, settings)
+    assert key == int8.calibration_key
+    assert calibration_key(paths[:-1], settings) != key
+    assert calibration_key(paths, dict(settings, method='percentile')) != key
+    assert calibration_key(paths[::-1], settings) != key
+
+
+def test_calibration_images_missing_say_what_to_do(model):
+    cfg = model.cfg.copy()
+    cfg.train_dataloader.dataset.data_root = '/nowhere'
+    with pytest.raises(FileNotFoundError, match='calib'):
+        calibration_images(cfg)
+    with pytest.raises(FileNotFoundError, match='/nowhere/x'):
+        calibration_images(cfg, '/nowhere/x')
+
+
+def test_auto_runs_int8_only_where_a_record_matches(int8, model,
+                                                    shipped_copy,
+                                                    synthetic_root,
+                                                    tmp_path):
+    ckpt = str(tmp_path / 'w.pth')
+    shutil.copy(shipped_copy[1], ckpt)
+    cfg = model.cfg.copy()
+    cfg.train_dataloader.dataset.data_root = synthetic_root
+    cfg.train_dataloader.dataset.data_prefix = dict(img_path='train')
+    settings = ONNXRuntimeInt8Backend.default_settings()
+    key = calibration_key(calibration_images(cfg, None, 64), settings)
+    record = dict(checkpoint_sha256=file_sha256(ckpt), settings=settings,
+                  calibration_key=key, meets_rule=True, dataset='valid',
+                  fp32=dict(tumor_Dice=75.4, accuracy=99.3),
+                  int8=dict(tumor_Dice=75.3, accuracy=99.3))
+
+    def auto(rec):
+        if rec is not None:
+            with open(int8_record_path(ckpt), 'w') as f:
+                json.dump(rec, f)
+        return default_backend('cpu', ckpt, cfg)
+
+    assert auto(None) == 'onnxruntime'  # no record
+    assert auto(record) == 'onnxruntime-int8'
+    assert auto(dict(record, meets_rule=False)) == 'onnxruntime'
+    assert auto(dict(record, checkpoint_sha256='0' * 64)) == 'onnxruntime'
+    assert auto(dict(record, calibration_key='f' * 64)) == 'onnxruntime'
+    assert auto(dict(record, settings=dict(settings, num_calib=16))) == \
+        'onnxruntime'
+    cfg.train_dataloader.dataset.data_root = '/nowhere'
+    assert auto(record) == 'onnxruntime'  # cannot calibrate here
+    assert default_backend('cuda:0', ckpt, cfg) == 'pytorch'
+
+
+def test_misplaced_int8_options(model):
+    with pytest.raises(ValueError, match='int8_options'):
+        build_backend('onnxruntime', model, int8_options=dict(num_calib=4))
