@@ -85,6 +85,8 @@ def parse_args(argv=None):
                    help='write results.jsonl (one line per image) instead '
                    'of results.json')
     args = p.parse_args(argv)
+    if args.onnx is not None and not osp.isfile(args.onnx):
+        p.error(f'ONNX file not found: {args.onnx}')
     if args.onnx is not None and args.backend == 'auto':
         from mtnet_plugin.apis.onnx_quantize import is_quantized
         args.backend = 'onnxruntime-int8' if is_quantized(

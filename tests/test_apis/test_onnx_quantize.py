@@ -75,6 +75,7 @@ def test_islands_are_found_in_the_export(int8):
                for n in found['nmf']) > 10
     assert any(n.endswith('Gemm') for n in found['cls_head'])
     assert len(found['final_resize']) == 1
+    assert found['stem'] == ['/backbone/learning_to_downsample/conv/conv/Conv']
     with pytest.raises(ValueError, match='unknown float islands'):
         island_nodes(proto, ['backbone'])
 
@@ -84,23 +85,25 @@ def test_default_file_keeps_the_islands_float_and_quantizes_the_rest(int8):
     assert is_quantized(int8.onnx_file)
     assert all(not v for v in quantized_islands(proto).values())
     check_float_islands(int8.onnx_file)  # no error
-    # the backbone's convolutions read int8 weights
+    # the backbone's convolutions read int8 weights (but the stem)
     init = {t.name for t in proto.graph.initializer}
     dq_weights = {
         n.output[0] for n in proto.graph.node
         if n.op_type == 'DequantizeLinear' and n.input[0] in init
     }
     convs = [n for n in proto.graph.node
-             if n.op_type == 'Conv' and n.name.startswith('/backbone/')]
+             if n.op_type == 'Conv' and n.name.startswith('/backbone/')
+             and n.input[0] != 'input']
     assert convs and all(n.input[1] in dq_weights for n in convs)
 
 
 def test_a_graph_quantizing_the_islands_is_refused(all_int8, model):
     proto = onnx.load(all_int8.onnx_file)
     bad = quantized_islands(proto)
-    assert bad['nmf'] and bad['final_resize'] and bad['cls_head']
+    assert bad['stem'] and bad['nmf'] and bad['final_resize'] and \
+        bad['cls_head']
     with pytest.raises(ValueError,
-                       match=r'quantizes what must stay float \(nmf'):
+                       match=r'quantizes what must stay float \(stem'):
         check_float_islands(all_int8.onnx_file)
     # and the backend will not run it as the default int8 file
     with pytest.raises(ValueError, match=osp.basename(all_int8.onnx_file)):

@@ -223,10 +223,49 @@ def test_infer_cli_onnxruntime_batched(images, checkpoint, tmp_path):
         assert (out / got['overlay']).is_file()
 
 
+def test_infer_cli_int8(images, shipped, tmp_path):
+    """--backend onnxruntime-int8 calibrates on --calib-images, caches the
+    file beside the weights, and --onnx with that file runs it under
+    auto; masks and classes stay close to fp32's. (The shipped weights:
+    the int8 load check compares masks, which random weights leave
+    near-tied.)"""
+    pytest.importorskip('onnxruntime')
+    import shutil
+    config, shipped_ckpt = shipped
+    ckpt = tmp_path / 'model.pth'
+    shutil.copy(shipped_ckpt, ckpt)
+
+    def infer(out, *extra):
+        proc = subprocess.run([
+            sys.executable, osp.join(REPO, 'tools', 'infer.py'), images,
+            '--config', config, '--checkpoint', str(ckpt), '--out-dir',
+            str(tmp_path / out), '--no-overlays', *extra
+        ], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        return proc.stderr, json.load(open(tmp_path / out /
+                                           'results.json'))['results']
+
+    err, q = infer('q', '--backend', 'onnxruntime-int8', '--calib-images',
+                   images, '--num-calib', '2')
+    assert 'backend onnxruntime-int8' in err
+    assert 'peak RSS' in err.splitlines()[-1]
+    files = list(tmp_path.glob('model.*.int8-*.onnx'))
+    assert len(files) == 1
+    err, again = infer('a', '--onnx', str(files[0]))
+    assert 'backend onnxruntime-int8' in err  # auto: the file is int8
+    _, ref = infer('f', '--backend', 'onnxruntime')
+    assert [r['class_index'] for r in again] == [r['class_index'] for r in q]
+    for got, want in zip(q, ref):
+        assert got['class_index'] == want['class_index']
+        assert abs(got['class_probs'][0] - want['class_probs'][0]) < 0.1
+
+
 @pytest.mark.parametrize('extra,message', [
     (['--backend', 'tensorrt'], 'invalid choice'),
     (['--onnx', 'missing.onnx'], 'missing.onnx'),
-    (['--backend', 'pytorch', '--onnx', 'x.onnx'], '--backend onnxruntime'),
+    (['--backend', 'pytorch', '--onnx', CONFIG], 'the onnxruntime backends'),
+    (['--backend', 'onnxruntime', '--num-calib', '4'],
+     'are for --backend onnxruntime-int8'),
 ])
 def test_infer_cli_bad_backend_options(images, checkpoint, tmp_path, extra,
                                        message):

@@ -209,6 +209,9 @@ def parse_args(argv=None):
                    'the config\'s training images)')
     p.add_argument('--num-calib', type=int, default=None,
                    help='onnxruntime-int8: calibration images (default 64)')
+    p.add_argument('--float-islands', nargs='*', default=None,
+                   help='onnxruntime-int8: parts kept in float (default: '
+                   'nmf final_resize cls_head)')
     prec = p.add_mutually_exclusive_group()
     prec.add_argument('--fp16', action='store_true',
                       help='fp16 autocast (PyTorch backends and the peer)')
@@ -255,7 +258,8 @@ def main(argv=None):
         del variants[None]
     int8 = {
         k: v for k, v in dict(calib_images=args.calib_images,
-                              num_calib=args.num_calib).items()
+                              num_calib=args.num_calib,
+                              float_islands=args.float_islands).items()
         if v is not None
     }
 

@@ -96,7 +96,10 @@ def parse_args(argv=None):
                    help='write the int8 validation record beside the '
                    'checkpoint (read by --backend auto)')
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.record and args.backend != ['onnxruntime', 'onnxruntime-int8']:
+        p.error('--record needs --backend onnxruntime onnxruntime-int8')
+    return args
 
 
 def main(argv=None):
