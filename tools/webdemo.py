@@ -6,9 +6,10 @@ numbers.
 
 Needs the demo extra (``pip install -e ".[demo]"``: FastAPI, uvicorn,
 python-multipart). It listens on 127.0.0.1 unless ``--host`` says otherwise.
-Uploads and, when the onnxruntime backend needs one and none is cached
-beside the checkpoint, the ONNX export go to a temporary folder that is
-removed when the server stops (Ctrl-C or SIGTERM); nothing else is written.
+Uploads and, when an onnxruntime backend needs one and none is cached
+beside the checkpoint, the ONNX export and its int8 quantization go to a
+temporary folder that is removed when the server stops (Ctrl-C or
+SIGTERM); nothing else is written.
 """
 import argparse
 import atexit
@@ -31,7 +32,9 @@ def parse_args(argv=None):
                    help='address to listen on (0.0.0.0: every interface; '
                    'only on a network you trust)')
     p.add_argument('--backend', default='auto', choices=('auto', ) + BACKENDS)
-    p.add_argument('--onnx', default=None, help='.onnx for onnxruntime')
+    p.add_argument('--onnx', default=None,
+                   help='.onnx for onnxruntime (an int8 one for '
+                   'onnxruntime-int8)')
     p.add_argument('--device', default='cpu')
     p.add_argument('--max-upload-mb', type=float, default=20)
     p.add_argument('--max-queue', type=int, default=32,
@@ -41,23 +44,27 @@ def parse_args(argv=None):
 
 
 def build_inferencer(args, tmp_dir):
-    """The inferencer; an onnxruntime export that is not cached beside the
-    checkpoint is made in ``tmp_dir`` (the page writes nowhere else)."""
+    """The inferencer; an onnxruntime export (or int8 file) that is not
+    cached beside the checkpoint is made in ``tmp_dir`` (the page writes
+    nowhere else)."""
     from mtnet_plugin.apis import (TumorInferencer, default_backend,
                                    export_onnx, init_model, onnx_cache_path)
     from mtnet_plugin.apis.inference import inference_input_shape
     model = init_model(args.config, args.checkpoint, args.device)
     backend = args.backend
     if backend == 'auto':
-        backend = default_backend(args.device)
-    onnx_file = args.onnx
-    if backend == 'onnxruntime' and onnx_file is None:
+        backend = default_backend(args.device, args.checkpoint, model.cfg)
+    onnx_file, int8_options = args.onnx, None
+    if backend.startswith('onnxruntime') and onnx_file is None:
         onnx_file = onnx_cache_path(args.checkpoint, model.cfg.model)
         if not osp.isfile(onnx_file):
             onnx_file = export_onnx(model, osp.join(tmp_dir, 'model.onnx'),
                                     inference_input_shape(model.cfg))
+        if backend == 'onnxruntime-int8':  # quantize that file, once
+            int8_options = dict(fp32_file=onnx_file, cache_dir=tmp_dir)
+            onnx_file = None
     return TumorInferencer(model, backend=backend, onnx_file=onnx_file,
-                           num_workers=0)
+                           num_workers=0, int8_options=int8_options)
 
 
 def main(argv=None):

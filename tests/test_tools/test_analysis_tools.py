@@ -103,3 +103,30 @@ def test_benchmark_backends_and_folder(tmp_path, capsys):
         assert len(line) == 1
         rate = float(line[0].split('median ')[1].split(' images/s')[0])
         assert rate > 0
+
+
+def test_benchmark_runs_the_peer_through_the_same_backends(
+        shipped, synthetic_root, tmp_path, capsys):
+    """--compare: Fast-SCNN is exported (fp32 and int8) and timed on each
+    backend of the model, and the ratios are per backend."""
+    pytest.importorskip('onnxruntime')
+    import shutil
+    config, ckpt = shipped
+    copy = str(tmp_path / osp.basename(ckpt))
+    shutil.copy(ckpt, copy)  # exports are cached beside it
+    peer = osp.join(REPO, 'configs', 'fast_scnn',
+                    'fast_scnn_brain-tumor-640x640.py')
+    benchmark.main([
+        config, copy, '--shape', '128', '128', '--repeat', '2', '--warmup',
+        '1', '--block', '1', '--threads', '2', '--backend', 'onnxruntime',
+        'onnxruntime-int8', '--compare', peer, '--calib-images',
+        osp.join(synthetic_root, 'train'), '--num-calib', '4'
+    ])
+    out = capsys.readouterr().out
+    for name in ('onnxruntime', 'onnxruntime-int8'):
+        assert f'{peer} [{name}]: median' in out
+        assert f'ratio [{name}] / compare [{name}] (medians)' in out
+    assert 'ratio [onnxruntime-int8] / [onnxruntime] (medians)' in out
+    with pytest.raises(SystemExit):  # the peer's export is batch 1
+        benchmark.parse_args([config, '--batch-size', '4', '--backend',
+                              'onnxruntime', '--compare', peer])

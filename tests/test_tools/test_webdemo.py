@@ -314,3 +314,32 @@ def test_api_dicom_slice_mm2_and_bad_dicom(client, tmp_path):
     assert "'nopix.dcm'" in r.json()['detail']
     assert 'no pixel data' in r.json()['detail']
     assert os.listdir(tmp) == []
+
+
+def test_auto_int8_page_writes_only_to_its_temporary_folder(
+        shipped, real_data, tmp_path):
+    """With the shipped weights, their int8 validation record and the real
+    training images (the calibration set the record names), ``auto`` runs
+    int8; the page's export and int8 file go to its temporary folder."""
+    pytest.importorskip('onnxruntime')
+    import importlib.util
+
+    from mtnet_plugin.apis.onnx_quantize import int8_record_path
+    spec = importlib.util.spec_from_file_location(
+        'webdemo_tool', osp.join(REPO, 'tools', 'webdemo.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    config, shipped_ckpt = shipped
+    weights = tmp_path / 'weights'
+    weights.mkdir()
+    ckpt = str(weights / osp.basename(shipped_ckpt))
+    shutil.copy(shipped_ckpt, ckpt)
+    shutil.copy(int8_record_path(shipped_ckpt), int8_record_path(ckpt))
+    page_tmp = tmp_path / 'page'
+    page_tmp.mkdir()
+    args = tool.parse_args(['--config', config, '--checkpoint', ckpt])
+    inferencer = tool.build_inferencer(args, str(page_tmp))
+    assert inferencer.backend.name == 'onnxruntime-int8'
+    assert osp.dirname(inferencer.backend.onnx_file) == str(page_tmp)
+    assert sorted(os.listdir(weights)) == sorted(
+        [osp.basename(ckpt), osp.basename(int8_record_path(ckpt))])
