@@ -12,7 +12,7 @@
 # - gamma or CLAHE (MRI intensities have no absolute scale),
 # then the recipe's brightness/contrast distortion.
 # Checkpoints are selected on tumor Dice and accuracy together
-# (MultiTaskScore, multi_task/score).
+# (multi_task/score), as in the recipe.
 _base_ = ['./efficient_mtnet_1xb8-45e_brain-tumor-320x320.py']
 albu_transforms = [
     dict(
@@ -65,5 +65,3 @@ train_pipeline = [
     dict(type='PackMultiTaskInputs'),
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-monitor = 'multi_task/score'
-default_hooks = dict(checkpoint=dict(save_best=monitor, rule='greater'))
