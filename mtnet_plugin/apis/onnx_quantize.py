@@ -72,11 +72,13 @@ def island_nodes(proto, islands: Sequence[str]) -> Dict[str, List[str]]:
                          f'choose from {ISLANDS}')
     found = {name: [] for name in islands}
     # the graph input, and its dequantized copies in a quantized graph
+    quantized_input = {
+        n.output[0] for n in proto.graph.node
+        if n.op_type == 'QuantizeLinear' and n.input[0] == INPUT_NAME
+    }
     inputs = {INPUT_NAME} | {
         n.output[0] for n in proto.graph.node
-        if n.op_type == 'DequantizeLinear' and any(
-            m.output[0] == n.input[0] and m.input[0] == INPUT_NAME
-            for m in proto.graph.node if m.op_type == 'QuantizeLinear')
+        if n.op_type == 'DequantizeLinear' and n.input[0] in quantized_input
     }
     for node in proto.graph.node:
         if node.op_type in ('QuantizeLinear', 'DequantizeLinear'):
