@@ -1,0 +1,70 @@
+"""error_breakdown: every error pixel in one kind, ceilings from the sums."""
+import numpy as np
+import pytest
+from mtnet_plugin.evaluation.error_breakdown import (KINDS, dice_of,
+                                                     image_errors, summarize)
+
+
+def _box(shape, y0, y1, x0, x1):
+    m = np.zeros(shape, bool)
+    m[y0:y1, x0:x1] = True
+    return m
+
+
+def test_found_lesion_splits_boundary_from_elsewhere():
+    gt = _box((20, 20), 2, 8, 2, 8)  # 36 px
+    pred = _box((20, 20), 4, 10, 4, 10)  # 36 px, 16 inside
+    pred |= _box((20, 20), 15, 17, 15, 18)  # a separate 6 px blob
+    e = image_errors(pred, gt)
+    assert e['found'] == 1 and e['components'] == 2
+    assert e['tp'] == 16
+    assert e['fn_boundary'] == 20 and e['fn_missed'] == 0
+    assert e['fp_boundary'] == 20 and e['fp_elsewhere'] == 6
+    # every error pixel counted once
+    assert sum(e[k] for k in KINDS) == (pred ^ gt).sum()
+
+
+def test_a_diagonal_neighbour_is_the_same_component():
+    gt = _box((10, 10), 0, 2, 0, 2)
+    pred = gt.copy()
+    pred[2, 2] = True  # touches (1, 1) only diagonally
+    e = image_errors(pred, gt)
+    assert e['components'] == 1
+    assert e['fp_boundary'] == 1 and e['fp_elsewhere'] == 0
+
+
+def test_missed_lesion_and_image_without_lesion():
+    gt = _box((12, 12), 0, 3, 0, 3)
+    pred = _box((12, 12), 8, 10, 8, 10)
+    e = image_errors(pred, gt)
+    assert e['found'] == 0
+    assert e['fn_missed'] == 9 and e['fn_boundary'] == 0
+    assert e['fp_elsewhere'] == 4 and e['fp_boundary'] == 0
+    empty = image_errors(pred, np.zeros((12, 12), bool))
+    assert empty['found'] == -1 and empty['fp_elsewhere'] == 4
+    with pytest.raises(ValueError, match='shape'):
+        image_errors(pred, gt[:5])
+
+
+def test_summary_dice_ceilings_and_groups():
+    found = image_errors(_box((20, 20), 4, 10, 4, 10),
+                         _box((20, 20), 2, 8, 2, 8))  # tp 16, fn 20, fp 20
+    missed = image_errors(np.zeros((20, 20), bool),
+                          _box((20, 20), 0, 10, 0, 10))  # fn 100
+    rows = [dict(found, label=0), dict(missed, label=1)]
+    s = summarize(rows, size_edges=(50, ))
+    assert s['tumor_Dice'] == round(dice_of(16, 20, 120), 2)
+    assert s['missed'] == 1
+    errors = 140
+    assert s['error_share']['fn_missed'] == round(100 * 100 / errors, 2)
+    assert sum(s['error_share'].values()) == pytest.approx(100, abs=0.05)
+    # the missed lesion counted as found exactly: tp 116, fn 20, fp 20
+    assert s['dice_without']['fn_missed'] == round(dice_of(116, 20, 20), 2)
+    assert s['dice_without']['fp_boundary'] == round(dice_of(16, 0, 120), 2)
+    assert s['by_size']['0-50'] == dict(
+        images=1, missed=0, median_image_dice=round(dice_of(16, 20, 20), 2),
+        dice=round(dice_of(16, 20, 20), 2),
+        error_share=round(100 * 40 / errors, 2))
+    assert s['by_size']['>=50']['missed'] == 1
+    assert s['by_label']['1']['dice'] == 0.0
+    assert dice_of(0, 0, 0) == 100.0
