@@ -14,6 +14,10 @@ exactly one of four kinds, per image, with the predicted mask cut into
 - ``fp_elsewhere``: predicted pixels in components that touch no lesion
   (a second blob, or the wrong place in a missed image).
 
+``box_fill`` measures the shape of a found lesion's prediction: the share
+of its bounding box that its touching components fill (1 for a rectangle,
+as every label of the real export is; pi / 4 for an ellipse).
+
 ``dice_without[kind]`` is the split's Dice with that kind's pixels removed
 from the sums (``fn_missed``: the missed lesions counted as found
 exactly): the most that curing that kind alone could give.
@@ -35,7 +39,8 @@ def image_errors(pred: np.ndarray, gt: np.ndarray) -> Dict[str, int]:
     Returns:
         dict: ``tp``, ``gt_px``, ``pred_px``, ``found`` (1 when a predicted
         component touches the lesion, 0 when missed, -1 without a lesion),
-        ``components`` (predicted) and the four kinds of :data:`KINDS`.
+        ``components`` (predicted), the four kinds of :data:`KINDS` and
+        ``box_fill`` (None unless found).
     """
     from scipy import ndimage
     pred = np.asarray(pred, bool)
@@ -50,6 +55,11 @@ def image_errors(pred: np.ndarray, gt: np.ndarray) -> Dict[str, int]:
     tp = int((pred & gt).sum())
     fn = int((gt & ~pred).sum())
     found = -1 if not gt.any() else int(len(touching) > 0)
+    box_fill = None
+    if found == 1:
+        ys, xs = np.nonzero(near)
+        box = (ys.max() - ys.min() + 1) * (xs.max() - xs.min() + 1)
+        box_fill = round(float(near.sum() / box), 4)
     return dict(
         tp=tp,
         gt_px=int(gt.sum()),
@@ -59,7 +69,8 @@ def image_errors(pred: np.ndarray, gt: np.ndarray) -> Dict[str, int]:
         fn_missed=fn if found == 0 else 0,
         fn_boundary=fn if found == 1 else 0,
         fp_boundary=int((near & ~gt).sum()),
-        fp_elsewhere=int((pred & ~near).sum()))
+        fp_elsewhere=int((pred & ~near).sum()),
+        box_fill=box_fill)
 
 
 def dice_of(tp: int, fp: int, fn: int) -> float:
@@ -81,7 +92,8 @@ def summarize(rows: Sequence[dict],
     Returns:
         dict: ``images``, ``tumor_Dice``; ``error_share`` (percent of all
         error pixels per kind); ``dice_without`` (see the module
-        docstring); ``missed`` (images); ``by_size`` and ``by_label``: per
+        docstring); ``missed`` (images); ``box_fill_median`` (found
+        lesions); ``by_size`` and ``by_label``: per
         group images, missed, median per-image Dice, the group's own
         summed Dice and its share of the split's error pixels.
     """
@@ -113,6 +125,7 @@ def summarize(rows: Sequence[dict],
             error_share=round(100.0 * (g_fp + g_fn) / errors, 2)
             if errors else 0.0)
 
+    fills = [r['box_fill'] for r in rows if r['box_fill'] is not None]
     edges = [0] + list(size_edges) + [None]
     by_size = {}
     for lo, hi in zip(edges[:-1], edges[1:]):
@@ -137,5 +150,6 @@ def summarize(rows: Sequence[dict],
         },
         dice_without=without,
         missed=sum(r['found'] == 0 for r in rows),
+        box_fill_median=round(float(np.median(fills)), 4) if fills else None,
         by_size=by_size,
         by_label=by_label)

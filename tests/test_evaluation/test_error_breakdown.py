@@ -22,6 +22,16 @@ def test_found_lesion_splits_boundary_from_elsewhere():
     assert e['fp_boundary'] == 20 and e['fp_elsewhere'] == 6
     # every error pixel counted once
     assert sum(e[k] for k in KINDS) == (pred ^ gt).sum()
+    assert e['box_fill'] == 1.0  # a rectangle fills its box
+
+
+def test_box_fill_of_a_disc():
+    yy, xx = np.mgrid[:101, :101]
+    disc = (yy - 50)**2 + (xx - 50)**2 <= 50**2
+    e = image_errors(disc, _box((101, 101), 0, 101, 0, 101))
+    assert e['box_fill'] == round(disc.sum() / 101**2, 4)  # ~ pi / 4
+    assert abs(e['box_fill'] - np.pi / 4) < 0.02
+    assert image_errors(disc, np.zeros_like(disc))['box_fill'] is None
 
 
 def test_a_diagonal_neighbour_is_the_same_component():
@@ -55,6 +65,7 @@ def test_summary_dice_ceilings_and_groups():
     s = summarize(rows, size_edges=(50, ))
     assert s['tumor_Dice'] == round(dice_of(16, 20, 120), 2)
     assert s['missed'] == 1
+    assert s['box_fill_median'] == 1.0  # the found prediction is a square
     errors = 140
     assert s['error_share']['fn_missed'] == round(100 * 100 / errors, 2)
     assert sum(s['error_share'].values()) == pytest.approx(100, abs=0.05)

@@ -95,7 +95,9 @@ def main(argv=None):
           f'({report["missed"]} lesions missed); error pixels: ' +
           ', '.join(f'{k} {report["error_share"][k]:.1f}%' for k in KINDS) +
           '; Dice without each: ' +
-          ', '.join(f'{k} {report["dice_without"][k]:.2f}' for k in KINDS))
+          ', '.join(f'{k} {report["dice_without"][k]:.2f}' for k in KINDS) +
+          f'; found lesions fill {report["box_fill_median"]} of their '
+          'predicted box (median)')
     if args.json:
         _atomic_write(args.json, lambda f: json.dump(report, f, indent=2))
     if args.csv and rows:
