@@ -7,7 +7,8 @@ import mtnet_plugin  # noqa: F401
 EXPECTED = {
     MODELS: [
         'EfficientMTNetBackbone', 'MultiScaleFusion',
-        'ProgressiveLightHamHead', 'FCNAuxHead', 'HamClsHead',
+        'ProgressiveLightHamHead', 'FCNAuxHead', 'BoxExtentAuxHead',
+        'HamClsHead',
         'MultiTaskEncoderDecoder', 'MultiTaskTTAModel',
         'SoftmaxFocalLoss', 'TumorDiceLoss'
     ],
