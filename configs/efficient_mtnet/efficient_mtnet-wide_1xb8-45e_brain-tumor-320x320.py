@@ -17,26 +17,14 @@
 # (multi_task/score), as in the recipe.
 _base_ = ['./efficient_mtnet_1xb8-45e_brain-tumor-320x320.py']
 stage_channels = (64, 160, 256)
-norm_cfg = dict(type='BN', requires_grad=True)
-# as configs/_base_/models/efficient_mtnet.py (a list in a child config
-# replaces the base's list, so both heads are written whole)
-aux_head = dict(
-    type='FCNAuxHead',
-    channels=32,
-    num_convs=1,
-    concat_input=False,
-    dropout_ratio=0.1,
-    num_classes=2,
-    norm_cfg=norm_cfg,
-    align_corners=False,
-    loss_decode=dict(
-        type='CrossEntropyLoss', use_sigmoid=False, loss_weight=0.2))
 model = dict(
     backbone=dict(stage_channels=stage_channels),
     neck=dict(in_channels=[64, *stage_channels], lateral_channels=48),
+    # the recipe's FCN heads on the wider stages (a list in a child config
+    # replaces the base's list, so both are restated from it)
     auxiliary_head=[
-        dict(aux_head, in_channels=stage_channels[0], in_index=1),
-        dict(aux_head, in_channels=stage_channels[1], in_index=2),
+        dict(_base_.model.auxiliary_head[0], in_channels=stage_channels[0]),
+        dict(_base_.model.auxiliary_head[1], in_channels=stage_channels[1]),
     ],
     cls_head=dict(
         in_channels=stage_channels[2],

@@ -12,23 +12,10 @@
 # schedule, augmentation, the other losses). Not run yet (2026-12-01): the
 # next lever run of issue 20.
 _base_ = ['./efficient_mtnet_1xb8-45e_brain-tumor-320x320.py']
-norm_cfg = dict(type='BN', requires_grad=True)
-# as configs/_base_/models/efficient_mtnet.py (a list in a child config
-# replaces the base's list, so the FCN heads are written whole)
-aux_head = dict(
-    type='FCNAuxHead',
-    channels=32,
-    num_convs=1,
-    concat_input=False,
-    dropout_ratio=0.1,
-    num_classes=2,
-    norm_cfg=norm_cfg,
-    align_corners=False,
-    loss_decode=dict(
-        type='CrossEntropyLoss', use_sigmoid=False, loss_weight=0.2))
 model = dict(auxiliary_head=[
-    dict(aux_head, in_channels=64, in_index=1),
-    dict(aux_head, in_channels=96, in_index=2),
+    # the recipe's two FCN heads (a list in a child config replaces the
+    # base's list, so they are taken from it) and the extent head
+    *_base_.model.auxiliary_head,
     dict(
         type='BoxExtentAuxHead',
         in_channels=128,
@@ -37,5 +24,5 @@ model = dict(auxiliary_head=[
         num_convs=1,
         loss_weight=0.2,
         loss_type='giou',
-        norm_cfg=norm_cfg),
+        norm_cfg=dict(type='BN', requires_grad=True)),
 ])
