@@ -40,7 +40,9 @@ def test_commit_defaults_to_the_checkout_head(tmp_path):
     import subprocess
     src = tmp_path / 'in.pth'
     torch.save(dict(state_dict={}, meta={}), str(src))
-    final = publish_model.publish(str(src), str(tmp_path / 'm.pth'))
+    # into a folder that does not exist yet
+    final = publish_model.publish(str(src), str(tmp_path / 'new' / 'm.pth'))
+    assert osp.dirname(final) == str(tmp_path / 'new')
     head = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=REPO,
                           capture_output=True, text=True).stdout.strip()
     assert torch.load(final)['meta']['commit'] == head

@@ -178,6 +178,7 @@ def main(argv=None):
             ECE_before=report['before']['ECE'],
             ECE_after=report['after']['ECE'],
             ECE_after_cross_fit=report['after_cross_fit']['ECE'])
+        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
         tmp = args.out + '.calibrating.pth'
         torch.save(ckpt, tmp)
         try:

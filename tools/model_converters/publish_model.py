@@ -42,6 +42,7 @@ def publish(in_file: str, out_file: str, config: str = None,
         meta['config'] = config
     meta['commit'] = commit or git_commit()
     slim = dict(state_dict=ckpt['state_dict'], meta=meta)
+    os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
     tmp = out_file + '.tmp'
     torch.save(slim, tmp)
     with open(tmp, 'rb') as f:
