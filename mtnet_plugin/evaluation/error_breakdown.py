@@ -153,3 +153,30 @@ def summarize(rows: Sequence[dict],
         box_fill_median=round(float(np.median(fills)), 4) if fills else None,
         by_size=by_size,
         by_label=by_label)
+
+
+def resolution_ceiling(masks: Sequence[np.ndarray], size: int) -> float:
+    """Tumor Dice (percent, areas summed) of the labels themselves after a
+    round trip through an ``size`` x ``size`` map: area-averaged down,
+    bilinearly up to each mask's size (as mmseg resizes logits), cut at
+    0.5. The best a head predicting at that resolution could score.
+
+    Args:
+        masks: (H, W) bool labels.
+        size (int): Side of the low-resolution map (e.g. 80 for a 1/4
+            head on a 320 x 320 input).
+    """
+    import torch
+    import torch.nn.functional as F
+    tp = fp = fn = 0
+    for m in masks:
+        t = torch.from_numpy(np.asarray(m, np.float32))[None, None]
+        low = F.interpolate(t, size=(size, size), mode='area')
+        up = F.interpolate(
+            low, size=t.shape[2:], mode='bilinear',
+            align_corners=False)[0, 0].numpy() > 0.5
+        m = np.asarray(m, bool)
+        tp += int((up & m).sum())
+        fp += int((up & ~m).sum())
+        fn += int((~up & m).sum())
+    return dice_of(tp, fp, fn)

@@ -2,7 +2,9 @@
 import numpy as np
 import pytest
 from mtnet_plugin.evaluation.error_breakdown import (KINDS, dice_of,
-                                                     image_errors, summarize)
+                                                     image_errors,
+                                                     resolution_ceiling,
+                                                     summarize)
 
 
 def _box(shape, y0, y1, x0, x1):
@@ -79,3 +81,15 @@ def test_summary_dice_ceilings_and_groups():
     assert s['by_size']['>=50']['missed'] == 1
     assert s['by_label']['1']['dice'] == 0.0
     assert dice_of(0, 0, 0) == 100.0
+
+
+def test_resolution_ceiling():
+    box = _box((32, 32), 8, 24, 4, 20)  # 16 x 16, on the 8 x 8 grid
+    # at the labels' own size the round trip is exact
+    assert resolution_ceiling([box], 32) == 100.0
+    # through 8 x 8 (cells of 4 px) the edges survive and bilinear
+    # upsampling cuts one pixel off each corner (0.625 * 0.625 < 0.5
+    # there): 252 of 256 pixels, Dice = 2 * 252 / (252 + 256)
+    assert resolution_ceiling([box], 8) == pytest.approx(
+        100 * 2 * 252 / (252 + 256))
+    assert resolution_ceiling([box], 8) < resolution_ceiling([box], 16)

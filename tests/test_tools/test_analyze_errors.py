@@ -28,7 +28,7 @@ def test_breakdown_matches_the_split_dice(synthetic_root, tmp_path):
     report = _load('analyze_errors').main([
         CONFIG, SHIPPED, '--split', 'valid', '--csv',
         str(tmp_path / 'rows.csv'), '--json',
-        str(tmp_path / 'b.json'), *opts
+        str(tmp_path / 'b.json'), '--label-ceiling', '32', '128', *opts
     ])
     ref = _load('compare_backends').main([
         CONFIG, SHIPPED, '--backend', 'pytorch', *opts,
@@ -36,6 +36,10 @@ def test_breakdown_matches_the_split_dice(synthetic_root, tmp_path):
         'val_dataloader.dataset.data_prefix.img_path=valid'
     ])['backends']['pytorch']
     assert report['images'] == 8
+    # the synthetic labels are 128 x 128: the round trip through their own
+    # size is exact, through 32 x 32 not better
+    assert report['label_ceiling']['128'] == 100.0
+    assert report['label_ceiling']['32'] <= 100.0
     assert report['tumor_Dice'] == pytest.approx(ref['tumor_Dice'], abs=0.01)
     assert report['wrong'] == ref['wrong']
     assert sum(report['error_share'].values()) == pytest.approx(100, abs=0.1)

@@ -27,6 +27,7 @@ from mmengine.logging import MMLogger
 
 from mtnet_plugin.apis import TumorInferencer
 from mtnet_plugin.evaluation.error_breakdown import (KINDS, image_errors,
+                                                     resolution_ceiling,
                                                      summarize)
 
 _spec = importlib.util.spec_from_file_location(
@@ -52,6 +53,11 @@ def parse_args(argv=None):
     p.add_argument('--size-edges', type=int, nargs='+',
                    default=[5000, 15000],
                    help='lesion areas (px) cutting the per-size table')
+    p.add_argument(
+        '--label-ceiling', type=int, nargs='+', default=[],
+        metavar='SIZE',
+        help='also score the labels after a round trip through a SIZE x '
+        'SIZE map (e.g. 80: the decode head\'s 1/4 of a 320 input)')
     p.add_argument('--csv', help='per-image table')
     p.add_argument('--json', help='the breakdown as JSON')
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
@@ -89,7 +95,11 @@ def main(argv=None):
         config=args.config, checkpoint=args.checkpoint,
         dataset=cfg.val_dataloader.dataset.ann_file, tta=args.tta,
         accuracy=round(100.0 * (1 - wrong / len(rows)), 2) if rows else None,
-        wrong=wrong)
+        wrong=wrong,
+        label_ceiling={
+            str(n): round(resolution_ceiling(masks, n), 2)
+            for n in args.label_ceiling
+        })
     print(json.dumps(report, indent=2))
     print(f'tumor Dice {report["tumor_Dice"]:.2f} on {len(rows)} images '
           f'({report["missed"]} lesions missed); error pixels: ' +
@@ -97,7 +107,9 @@ def main(argv=None):
           '; Dice without each: ' +
           ', '.join(f'{k} {report["dice_without"][k]:.2f}' for k in KINDS) +
           f'; found lesions fill {report["box_fill_median"]} of their '
-          'predicted box (median)')
+          'predicted box (median)' + ''.join(
+              f'; labels through {n}x{n}: {d:.2f}'
+              for n, d in report['label_ceiling'].items()))
     if args.json:
         _atomic_write(args.json, lambda f: json.dump(report, f, indent=2))
     if args.csv and rows:
