@@ -18,12 +18,10 @@ import argparse
 import csv
 import importlib.util
 import json
-import logging
 import os
 import os.path as osp
 
-from mmengine.config import Config, DictAction
-from mmengine.logging import MMLogger
+from mmengine.config import DictAction
 
 from mtnet_plugin.apis import TumorInferencer
 from mtnet_plugin.evaluation.error_breakdown import (KINDS, image_errors,
@@ -66,13 +64,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    MMLogger.get_instance('mmengine').setLevel(logging.WARNING)
-    if args.threads:
-        import torch
-        torch.set_num_threads(args.threads)
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = _cmp.setup(args)
     if args.split:
         ds = cfg.val_dataloader.dataset
         ds.ann_file = f'{args.split}/_annotations.coco.json'

@@ -102,15 +102,22 @@ def parse_args(argv=None):
     return args
 
 
-def main(argv=None):
-    args = parse_args(argv)
+def setup(args) -> Config:
+    """Quiet mmengine's logger, apply ``--threads`` and return the config
+    with ``--cfg-options`` merged (shared with analyze_errors.py)."""
     MMLogger.get_instance('mmengine').setLevel(logging.WARNING)
-    import torch
     if args.threads:
+        import torch
         torch.set_num_threads(args.threads)
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
+    return cfg
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cfg = setup(args)
     paths, masks, labels = ground_truth(cfg)
     int8 = {
         k: v for k, v in dict(
