@@ -76,6 +76,24 @@ def test_targets_at_cell_centres_and_loss_gradient():
         BoxExtentAuxHead(in_channels=8, in_index=0, loss_type='l1')
 
 
+def test_targets_equal_the_full_map_sampled_at_cell_centres():
+    # targets() runs edge_distances on the centre rows and columns only;
+    # on irregular masks (rotated boxes, speckle, padding) that must give
+    # exactly the full-resolution distances sampled at the centres
+    torch.manual_seed(0)
+    head = BoxExtentAuxHead(in_channels=8, in_index=0)
+    samples = []
+    for _ in range(4):
+        seg = (torch.rand(64, 48) < 0.3).long()
+        seg[10:40, 5:30] = 1
+        seg[:, 44:] = 255
+        samples.append(_sample(seg))
+    target, pos = head.targets(samples, (8, 6))
+    mask = torch.stack([s.gt_sem_seg.data[0] for s in samples]) == 1
+    assert torch.equal(target, (edge_distances(mask) / 8)[:, :, 4::8, 4::8])
+    assert torch.equal(pos, mask[:, 4::8, 4::8])
+
+
 def test_the_boxaux_config_trains_it_and_infers_like_the_recipe():
     import os.path as osp
 
