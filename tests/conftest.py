@@ -12,6 +12,33 @@ REAL_DATA = osp.abspath(
     osp.join(REPO, '..', 'shared', 'data', 'brain-tumor-coco'))
 
 
+def load_tool(rel):
+    """A script under tools/ (``rel``, e.g. 'infer.py') as a module: its
+    ``parse_args`` and ``main`` run in the test's process, without the
+    several seconds a new interpreter spends importing torch and mmseg."""
+    import importlib.util
+    path = osp.join(REPO, 'tools', rel)
+    name = 'tool_' + rel.replace('/', '_')[:-3]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_tool(rel, argv, capsys):
+    """``main(argv)`` of a tool in this process, as the shell would see it:
+    (exit status, stdout, stderr). One test per tool still runs it as a
+    real subprocess."""
+    capsys.readouterr()  # drop what came before
+    try:
+        load_tool(rel).main(argv)
+        code = 0
+    except SystemExit as e:  # argparse errors, sys.exit(...)
+        code = e.code if isinstance(e.code, int) else (e.code is not None)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
 @pytest.fixture
 def model_cfg():
     """The default EfficientMTNet model config (a fresh copy per test)."""

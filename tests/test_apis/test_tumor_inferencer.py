@@ -1,4 +1,3 @@
-import importlib.util
 import json
 import os.path as osp
 import subprocess
@@ -12,7 +11,7 @@ import torch
 from mtnet_plugin.apis import TumorInferencer
 from mtnet_plugin.datasets.synthetic_mri import generate_dataset
 
-from ..conftest import REPO
+from ..conftest import REPO, load_tool, run_tool
 
 CONFIG = osp.join(REPO, 'configs', 'efficient_mtnet',
                   'efficient_mtnet_1xb8-12e_synthetic-256x256.py')
@@ -200,19 +199,18 @@ def test_batched_equals_one_by_one_and_errors_are_skipped(
         inf(files)  # without skip_errors the file at fault is named
 
 
-def test_infer_cli_onnxruntime_batched(images, checkpoint, tmp_path):
+def test_infer_cli_onnxruntime_batched(images, checkpoint, tmp_path, capsys):
     pytest.importorskip('onnxruntime')
     out = tmp_path / 'out'
     ckpt = tmp_path / 'model.pth'
     import shutil
     shutil.copy(checkpoint, ckpt)
-    proc = subprocess.run([
-        sys.executable, osp.join(REPO, 'tools', 'infer.py'), images,
-        '--config', CONFIG, '--checkpoint', str(ckpt), '--out-dir',
+    code, _, err = run_tool('infer.py', [
+        images, '--config', CONFIG, '--checkpoint', str(ckpt), '--out-dir',
         str(out), '--batch-size', '2', '--jsonl'
-    ], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert 'backend onnxruntime' in proc.stderr  # the CPU default
+    ], capsys)
+    assert code == 0, err[-2000:]
+    assert 'backend onnxruntime' in err  # the CPU default
     assert list(tmp_path.glob('model.*.onnx'))  # cached beside the weights
     lines = [json.loads(x) for x in open(out / 'results.jsonl')]
     ref = TumorInferencer(CONFIG, checkpoint, backend='pytorch')(images)
@@ -224,7 +222,7 @@ def test_infer_cli_onnxruntime_batched(images, checkpoint, tmp_path):
         assert (out / got['overlay']).is_file()
 
 
-def test_infer_cli_int8(images, shipped, tmp_path):
+def test_infer_cli_int8(images, shipped, tmp_path, capsys):
     """--backend onnxruntime-int8 calibrates on --calib-images, caches the
     file beside the weights, and --onnx with that file runs it under
     auto; masks and classes stay close to fp32's. (The shipped weights:
@@ -237,14 +235,13 @@ def test_infer_cli_int8(images, shipped, tmp_path):
     shutil.copy(shipped_ckpt, ckpt)
 
     def infer(out, *extra):
-        proc = subprocess.run([
-            sys.executable, osp.join(REPO, 'tools', 'infer.py'), images,
-            '--config', config, '--checkpoint', str(ckpt), '--out-dir',
-            str(tmp_path / out), '--no-overlays', *extra
-        ], capture_output=True, text=True)
-        assert proc.returncode == 0, proc.stderr[-2000:]
-        return proc.stderr, json.load(open(tmp_path / out /
-                                           'results.json'))['results']
+        code, _, err = run_tool('infer.py', [
+            images, '--config', config, '--checkpoint', str(ckpt),
+            '--out-dir', str(tmp_path / out), '--no-overlays', *extra
+        ], capsys)
+        assert code == 0, err[-2000:]
+        return err, json.load(open(tmp_path / out /
+                                   'results.json'))['results']
 
     err, q = infer('q', '--backend', 'onnxruntime-int8', '--calib-images',
                    images, '--num-calib', '2')
@@ -260,14 +257,11 @@ def test_infer_cli_int8(images, shipped, tmp_path):
         assert got['class_index'] == want['class_index']
         assert abs(got['class_probs'][0] - want['class_probs'][0]) < 0.1
     # calibration options belong to the int8 backend
-    spec = importlib.util.spec_from_file_location(
-        'infer_tool', osp.join(REPO, 'tools', 'infer.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
     with pytest.raises(SystemExit):
-        tool.parse_args([images, '--config', config, '--checkpoint',
-                         str(ckpt), '--out-dir', 'o', '--backend',
-                         'onnxruntime', '--num-calib', '4'])
+        load_tool('infer.py').parse_args([
+            images, '--config', config, '--checkpoint', str(ckpt),
+            '--out-dir', 'o', '--backend', 'onnxruntime', '--num-calib', '4'
+        ])
 
 
 @pytest.mark.parametrize('extra,message', [
@@ -276,11 +270,12 @@ def test_infer_cli_int8(images, shipped, tmp_path):
     (['--backend', 'pytorch', '--onnx', CONFIG], 'the onnxruntime backends'),
 ])
 def test_infer_cli_bad_backend_options(images, checkpoint, tmp_path, extra,
-                                       message):
-    proc = subprocess.run([
-        sys.executable, osp.join(REPO, 'tools', 'infer.py'), images,
-        '--config', CONFIG, '--checkpoint', checkpoint, '--out-dir',
+                                       message, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # 'missing.onnx' is relative
+    code, _, err = run_tool('infer.py', [
+        images, '--config', CONFIG, '--checkpoint', checkpoint, '--out-dir',
         str(tmp_path / 'o')
-    ] + extra, capture_output=True, text=True, cwd=str(tmp_path))
-    assert proc.returncode != 0
-    assert message in proc.stderr.splitlines()[-1]
+    ] + extra, capsys)
+    assert code != 0
+    assert message in err.splitlines()[-1]
+    assert not (tmp_path / 'o').exists()  # refused before any work

@@ -3,8 +3,6 @@ millilitres and a NIfTI mask over the scan, with the shipped weights on
 synthetic slices given a known spacing."""
 import json
 import os.path as osp
-import subprocess
-import sys
 
 import cv2
 import numpy as np
@@ -15,7 +13,7 @@ from mtnet_plugin.datasets.medical_volume import read_medical, window_to_uint8
 from tests.medical_files import (synthetic_stack, write_dicom_file,
                                  write_dicom_series, write_nifti)
 
-from ..conftest import REPO
+from ..conftest import run_tool
 
 pydicom = pytest.importorskip('pydicom')
 nib = pytest.importorskip('nibabel')
@@ -67,7 +65,7 @@ def test_dicom_series_mm2_ml_and_class(inferencer, stack, reference,
 
 
 def test_infer_cli_nifti_volume_writes_mask_over_the_scan(
-        shipped, inferencer, stack, tmp_path):
+        shipped, inferencer, stack, tmp_path, capsys):
     """A 3D NIfTI stored L-P-S (as DICOM converters write it, radiological
     view = voxel layout transposed): the written mask has the input's shape
     and affine, and its voxels are the slices' masks at the right place."""
@@ -79,12 +77,11 @@ def test_infer_cli_nifti_volume_writes_mask_over_the_scan(
     np.testing.assert_array_equal(shown, window_to_uint8(stack, 'ref'))
     reference = [inferencer(s)[0] for s in shown]
     out = tmp_path / 'out'
-    proc = subprocess.run([
-        sys.executable, osp.join(REPO, 'tools', 'infer.py'), path,
-        '--config', shipped[0], '--checkpoint', shipped[1], '--out-dir',
-        str(out), '--backend', 'pytorch'
-    ], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    code, _, err = run_tool('infer.py', [
+        path, '--config', shipped[0], '--checkpoint', shipped[1],
+        '--out-dir', str(out), '--backend', 'pytorch'
+    ], capsys)
+    assert code == 0, err[-3000:]
     results = json.load(open(out / 'results.json'))
     assert results['results'] == [] and len(results['volumes']) == 1
     vol = results['volumes'][0]
@@ -105,7 +102,7 @@ def test_infer_cli_nifti_volume_writes_mask_over_the_scan(
 
 
 def test_folder_of_2d_dicom_jpeg_and_a_bad_dicom(shipped, stack, reference,
-                                                 tmp_path):
+                                                 tmp_path, capsys):
     """A 2D DICOM keeps today's outputs plus mm²; a JPEG has null spacing;
     a DICOM without pixel data is a counted skip naming the file."""
     folder = tmp_path / 'in'
@@ -118,13 +115,12 @@ def test_folder_of_2d_dicom_jpeg_and_a_bad_dicom(shipped, stack, reference,
     del ds.PixelData
     ds.save_as(bad)
     out = tmp_path / 'out'
-    proc = subprocess.run([
-        sys.executable, osp.join(REPO, 'tools', 'infer.py'), str(folder),
-        '--config', shipped[0], '--checkpoint', shipped[1], '--out-dir',
-        str(out), '--backend', 'pytorch', '--jsonl'
-    ], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert '1 skipped' in proc.stderr and 'c.dcm' in proc.stderr
+    code, _, err = run_tool('infer.py', [
+        str(folder), '--config', shipped[0], '--checkpoint', shipped[1],
+        '--out-dir', str(out), '--backend', 'pytorch', '--jsonl'
+    ], capsys)
+    assert code == 0, err[-3000:]
+    assert '1 skipped' in err and 'c.dcm' in err
     lines = [json.loads(x) for x in open(out / 'results.jsonl')]
     by = {osp.basename(r['path']): r for r in lines}
     area = reference[2]['tumor_area_px']

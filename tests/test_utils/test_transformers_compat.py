@@ -64,7 +64,10 @@ def test_mmpretrain_alone_fails_there(side_python):
 
 
 def test_plugin_and_tools_import_there(side_python):
-    out = _run(side_python, (
+    # the plugin and each tool in its own interpreter (its own import
+    # order), started together: the imports overlap instead of queueing
+    env = dict(os.environ, PYTHONPATH=REPO)
+    plugin = subprocess.Popen([side_python, '-c', (
         'import transformers, mtnet_plugin\n'
         'assert transformers.__version__.startswith("5."), '
         'transformers.__version__\n'
@@ -76,15 +79,21 @@ def test_plugin_and_tools_import_there(side_python):
         'MODELS.build(cfg.model)\n'
         'from mmpretrain.registry import METRICS\n'
         'assert METRICS.get("Accuracy") is not None\n'
-        'print("built")\n'))
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert 'built' in out.stdout
-    assert 'multimodal models (BLIP, CLIP, ...) are disabled' in \
-        out.stdout + out.stderr
-    for tool in ('train.py', 'test.py', 'infer.py'):
-        res = subprocess.run(
+        'print("built")\n')], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, cwd=REPO, env=env)
+    tools = {
+        tool: subprocess.Popen(
             [side_python, osp.join(REPO, 'tools', tool), '--help'],
-            capture_output=True, text=True, cwd=REPO,
-            env=dict(os.environ, PYTHONPATH=REPO))
-        assert res.returncode == 0, (tool, res.stderr[-1500:])
-        assert 'usage' in res.stdout
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=REPO, env=env)
+        for tool in ('train.py', 'test.py', 'infer.py')
+    }
+    stdout, stderr = plugin.communicate(timeout=300)
+    assert plugin.returncode == 0, stderr[-2000:]
+    assert 'built' in stdout
+    assert 'multimodal models (BLIP, CLIP, ...) are disabled' in \
+        stdout + stderr
+    for tool, proc in tools.items():
+        stdout, stderr = proc.communicate(timeout=300)
+        assert proc.returncode == 0, (tool, stderr[-1500:])
+        assert 'usage' in stdout
