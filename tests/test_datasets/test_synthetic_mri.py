@@ -1,12 +1,11 @@
 import json
-import os.path as osp
-import subprocess
-import sys
 
 import numpy as np
 from PIL import Image
 
 from mtnet_plugin.datasets.synthetic_mri import generate_dataset, render_slice
+
+from ..conftest import run_tool
 
 
 def test_deterministic_for_a_seed(tmp_path):
@@ -48,13 +47,11 @@ def test_two_lesion_kinds_look_different():
     assert np.median(core[0]) < 90 < 150 < np.median(core[1])
 
 
-def test_cli_writes_hundreds_quickly(tmp_path):
-    script = osp.join(
-        osp.dirname(__file__), '..', '..', 'tools', 'dataset_converters',
-        'make_synthetic_mri.py')
-    out = subprocess.run([
-        sys.executable, script, str(tmp_path), '--train', '200', '--valid',
-        '50', '--test', '50', '--seed', '1'
-    ], capture_output=True, text=True, check=True).stdout
+def test_cli_writes_hundreds_quickly(tmp_path, capsys):
+    code, out, err = run_tool('dataset_converters/make_synthetic_mri.py', [
+        str(tmp_path), '--train', '200', '--valid', '50', '--test', '50',
+        '--seed', '1'
+    ], capsys)
+    assert code == 0, err[-2000:]
     assert 'wrote 300 images' in out
     assert len(list((tmp_path / 'train').glob('*.jpg'))) == 200

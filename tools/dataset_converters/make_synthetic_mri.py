@@ -11,7 +11,7 @@ from mtnet_plugin.datasets.synthetic_mri import DEFAULT_SPLITS, \
     generate_dataset
 
 
-def parse_args():
+def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('out_dir', help='root folder; train/valid/test go inside')
     for split, n in DEFAULT_SPLITS.items():
@@ -23,11 +23,11 @@ def parse_args():
                    help='fraction of slices without lesion (presence mode)')
     p.add_argument('--bom', action='store_true',
                    help='write the JSON with a UTF-8 BOM, like Roboflow')
-    return p.parse_args()
+    return p.parse_args(argv)
 
 
-def main():
-    args = parse_args()
+def main(argv=None):
+    args = parse_args(argv)
     t0 = time.perf_counter()
     splits = {s: getattr(args, s) for s in DEFAULT_SPLITS}
     out = generate_dataset(args.out_dir, splits, args.size, args.seed,
