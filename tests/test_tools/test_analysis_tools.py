@@ -1,5 +1,4 @@
 """get_flops and benchmark (short runs; speed targets live in benchmarks)."""
-import importlib.util
 import os.path as osp
 import time
 
@@ -7,18 +6,11 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from ..conftest import REPO
+from ..conftest import REPO, load_tool
 
 
-def _load(name, rel):
-    spec = importlib.util.spec_from_file_location(name, osp.join(REPO, rel))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-get_flops = _load('get_flops', 'tools/analysis_tools/get_flops.py')
-benchmark = _load('benchmark', 'tools/analysis_tools/benchmark.py')
+get_flops = load_tool('analysis_tools/get_flops.py')
+benchmark = load_tool('analysis_tools/benchmark.py')
 CONFIG = osp.join(REPO, 'configs', 'efficient_mtnet_640.py')
 
 

@@ -1,20 +1,14 @@
 """analyze_errors.py: the breakdown of a split agrees with the evaluator's
 Dice and accounts for every image."""
 import csv
-import importlib.util
-import os.path as osp
 
 import pytest
 
-from ..conftest import REPO, shipped_checkpoint
+from ..conftest import load_tool, shipped_checkpoint
 
 
 def _load(name):
-    spec = importlib.util.spec_from_file_location(
-        name, osp.join(REPO, 'tools', 'analysis_tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool(f'analysis_tools/{name}.py')
 
 
 CONFIG, SHIPPED = shipped_checkpoint() or (None, None)

@@ -1,22 +1,16 @@
 """tools/analysis_tools/calibrate_temperature.py: the fit recovers a known
 temperature, and the calibrated checkpoint carries it to every backend."""
-import importlib.util
 import os.path as osp
 
 import numpy as np
 import pytest
 import torch
 
-from ..conftest import REPO
+from ..conftest import load_tool
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location(
-        'calibrate_temperature',
-        osp.join(REPO, 'tools', 'analysis_tools', 'calibrate_temperature.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_tool('analysis_tools/calibrate_temperature.py')
 
 
 def test_fit_recovers_the_overconfidence_factor():

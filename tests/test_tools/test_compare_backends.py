@@ -1,9 +1,7 @@
 """compare_backends.py: per-backend accuracy on a labelled split, the
 per-image agreement table, and the int8 validation record auto reads."""
 import csv
-import importlib.util
 import json
-import os.path as osp
 import shutil
 
 import pytest
@@ -11,13 +9,9 @@ from mtnet_plugin.apis import default_backend
 from mtnet_plugin.apis.onnx_export import file_sha256
 from mtnet_plugin.apis.onnx_quantize import int8_record_path
 
-from ..conftest import REPO, shipped_checkpoint
+from ..conftest import load_tool, shipped_checkpoint
 
-spec = importlib.util.spec_from_file_location(
-    'compare_backends',
-    osp.join(REPO, 'tools', 'analysis_tools', 'compare_backends.py'))
-compare_backends = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(compare_backends)
+compare_backends = load_tool('analysis_tools/compare_backends.py')
 
 # the shipped weights (int8's load check compares masks: random weights
 # give near-tied logits), on the synthetic split

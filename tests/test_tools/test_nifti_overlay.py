@@ -1,22 +1,17 @@
 """tools/misc/nifti_overlay.py maps a mask onto its scan through the
 affines, as a viewer does."""
-import importlib.util
 import os.path as osp
 
 import numpy as np
 import pytest
 
-from ..conftest import REPO
+from ..conftest import load_tool
 
 nib = pytest.importorskip('nibabel')
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location(
-        'nifti_overlay', osp.join(REPO, 'tools', 'misc', 'nifti_overlay.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_tool('misc/nifti_overlay.py')
 
 
 def test_mask_in_another_voxel_layout_lands_on_the_same_voxels(tmp_path):

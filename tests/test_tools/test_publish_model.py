@@ -1,17 +1,12 @@
 import glob
 import hashlib
-import importlib.util
 import os.path as osp
 
 import torch
 
-from ..conftest import REPO
+from ..conftest import REPO, load_tool
 
-spec = importlib.util.spec_from_file_location(
-    'publish_model',
-    osp.join(REPO, 'tools', 'model_converters', 'publish_model.py'))
-publish_model = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(publish_model)
+publish_model = load_tool('model_converters/publish_model.py')
 
 
 def test_strips_and_names_by_sha256(tmp_path):

@@ -1,18 +1,14 @@
 """tools/deployment/pytorch2onnx.py: dynamic export checked against
 predict() with onnxruntime."""
-import importlib.util
 import os.path as osp
 
 import pytest
 import torch
 
-from ..conftest import REPO
+from ..conftest import REPO, load_tool
 
 pytest.importorskip('onnxruntime')
-spec = importlib.util.spec_from_file_location(
-    'pytorch2onnx', osp.join(REPO, 'tools', 'deployment', 'pytorch2onnx.py'))
-p2o = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(p2o)
+p2o = load_tool('deployment/pytorch2onnx.py')
 DEMO = osp.join(REPO, 'configs', 'efficient_mtnet',
                   'efficient_mtnet_1xb8-12e_synthetic-256x256.py')
 

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from ..conftest import REPO
+from ..conftest import load_tool
 
 fastapi = pytest.importorskip('fastapi', reason='demo extra not installed')
 
@@ -122,13 +122,7 @@ def test_api_concurrent_requests_are_queued(client, slice_png):
 
 
 def _load_browser_helpers():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'webdemo_browser', osp.join(REPO, 'tools', 'misc',
-                                    'webdemo_browser.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_tool('misc/webdemo_browser.py')
 
 
 @pytest.mark.slow
@@ -322,13 +316,8 @@ def test_auto_int8_page_writes_only_to_its_temporary_folder(
     training images (the calibration set the record names), ``auto`` runs
     int8; the page's export and int8 file go to its temporary folder."""
     pytest.importorskip('onnxruntime')
-    import importlib.util
-
     from mtnet_plugin.apis.onnx_quantize import int8_record_path
-    spec = importlib.util.spec_from_file_location(
-        'webdemo_tool', osp.join(REPO, 'tools', 'webdemo.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool('webdemo.py')
     config, shipped_ckpt = shipped
     weights = tmp_path / 'weights'
     weights.mkdir()
