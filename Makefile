@@ -12,6 +12,9 @@ TORCH ?= torch==2.14.1 torchvision==0.29.1
 TORCH_INDEX_ARGS ?=
 MMCV_CACHE ?= $(HOME)/.cache/efficient-mtnet/wheels
 PYTEST_ARGS ?=
+# pytest-xdist workers; a file's tests stay on one worker (--dist loadfile), so
+# module fixtures and the fixed-port two-process test are never shared
+PYTEST_WORKERS ?= 2
 PY := $(VENV)/bin/python
 
 export PYTHON VENV TORCH TORCH_INDEX_ARGS MMCV_CACHE
@@ -26,10 +29,10 @@ browser:
 	@bash tools/misc/install_chromium.sh
 
 test: env browser
-	$(PY) -m pytest tests $(PYTEST_ARGS)
+	$(PY) -m pytest tests -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test-fast: env
-	$(PY) -m pytest tests -m "not slow" $(PYTEST_ARGS)
+	$(PY) -m pytest tests -m "not slow" -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 demo: env
 	@bash tools/demo.sh
