@@ -1,4 +1,6 @@
-# The shipped weights' recipe: EfficientMTNet trained from scratch on the
+# The recipe (the shipped weights come from it plus a training-only
+# box-extent head: efficient_mtnet_1xb8-boxaux-45e_brain-tumor-320x320.py):
+# EfficientMTNet trained from scratch on the
 # real export's train/ split, on 2 CPU cores (1 process x batch 8, 45 epochs,
 # 320x320 input; metrics at the images' original 640x640), validation on
 # valid/ included (figures: configs/efficient_mtnet/README.md).
