@@ -40,6 +40,23 @@ def run_tool(rel, argv, capsys):
 
 
 @pytest.fixture
+def current_logger():
+    """A fresh MMLogger, current (what ``print_log(logger='current')`` and
+    the plugin's modules write to) and at INFO. The tools quiet the
+    'mmengine' instance to WARNING; tests of them that ran earlier in the
+    same process (the order of files differs under pytest-xdist) would
+    leave it current and drop INFO records."""
+    import logging
+    import time
+
+    from mmengine.logging import MMLogger
+    logger = MMLogger.get_instance(f'test_{time.time_ns()}', log_level='INFO')
+    logger.setLevel(logging.INFO)
+    assert MMLogger.get_current_instance() is logger
+    return logger
+
+
+@pytest.fixture
 def model_cfg():
     """The default EfficientMTNet model config (a fresh copy per test)."""
     return Config.fromfile(MODEL_CFG).model

@@ -4,7 +4,6 @@ import os.path as osp
 import cv2
 import numpy as np
 import pytest
-from mmengine.logging import MMLogger
 from mmseg.registry import DATASETS
 from pycocotools import mask as mask_utils
 
@@ -274,9 +273,9 @@ def test_out_of_image_coordinates_are_clipped_and_counted(tmp_path):
     assert mask[0:10, :].all() and not mask[11:, :].any()
 
 
-def test_build_report_logged(tmp_path):
+def test_build_report_logged(tmp_path, current_logger):
     root = _write(tmp_path / 'train', GOOD + [_ann(7, 2, 1, [[1, 1, 5, 5]])])
-    logger = MMLogger.get_current_instance()
+    logger = current_logger
     messages = []
     handler_cls = __import__('logging').Handler
 

@@ -77,15 +77,15 @@ def _dataset_with_a_file_broken_after_loading(tmp_path, test_mode):
     return ds
 
 
-def test_ignore_empty_in_training_draws_another_sample_and_logs(tmp_path):
+def test_ignore_empty_in_training_draws_another_sample_and_logs(
+        tmp_path, current_logger):
     import logging
 
-    from mmengine.logging import MMLogger
     ds = _dataset_with_a_file_broken_after_loading(tmp_path, False)
     logged = []
     handler = logging.Handler()
     handler.emit = lambda record: logged.append(record.getMessage())
-    logger = MMLogger.get_current_instance()
+    logger = current_logger
     logger.addHandler(handler)
     try:
         for _ in range(3):

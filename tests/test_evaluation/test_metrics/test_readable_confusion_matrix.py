@@ -5,7 +5,7 @@ import torch
 from mtnet_plugin.evaluation import ReadableConfusionMatrix
 
 
-def test_cells_and_printed_table(caplog):
+def test_cells_and_printed_table(current_logger):
     metric = ReadableConfusionMatrix(num_classes=2)
     metric.dataset_meta = dict(cls_classes=('0', '1'))
     samples = []
@@ -14,8 +14,7 @@ def test_cells_and_printed_table(caplog):
         samples.append(dict(gt_label=torch.tensor([gt]), pred_score=score,
                             pred_label=torch.tensor([pred])))
     metric.process([], samples)
-    from mmengine.logging import MMLogger
-    logger = MMLogger.get_current_instance()
+    logger = current_logger
     records = []
     handler = logging.Handler()
     handler.emit = lambda r: records.append(r.getMessage())
