@@ -124,3 +124,23 @@ def test_the_boxaux_config_trains_it_and_infers_like_the_recipe():
     box.train()
     losses = box.loss(torch.randn(2, 3, 64, 64), [s, s])
     assert 'aux_2.loss_box' in losses and losses['aux_2.loss_box'] > 0
+
+
+def test_the_weight_lever_config_changes_only_the_extent_loss_weight():
+    import os.path as osp
+
+    from mmengine.config import Config
+
+    from ...conftest import REPO
+
+    def load(name):
+        return Config.fromfile(
+            osp.join(REPO, 'configs', 'efficient_mtnet',
+                     f'efficient_mtnet_1xb8-{name}-45e_brain-tumor-320x320.py')
+        ).to_dict()
+
+    shipped, lever = load('boxaux'), load('boxaux-w05')
+    assert shipped['model']['auxiliary_head'][2]['loss_weight'] == 0.2
+    assert lever['model']['auxiliary_head'][2]['loss_weight'] == 0.5
+    lever['model']['auxiliary_head'][2]['loss_weight'] = 0.2
+    assert lever == shipped
