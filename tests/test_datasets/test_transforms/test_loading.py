@@ -71,7 +71,9 @@ def _dataset_with_a_file_broken_after_loading(tmp_path, test_mode):
         json.dumps(dict(images=images, annotations=anns, categories=cats)))
     ds = DATASETS.build(dict(
         type='CocoTumorDataset', data_root=str(root), test_mode=test_mode,
-        category_map={'0': 0, '1': 1}, max_refetch=5,
+        # mmengine refetches a random index; with 2 images, 5 refetches
+        # would all hit the broken one with probability 1/32 per call
+        category_map={'0': 0, '1': 1}, max_refetch=60,
         pipeline=[dict(type='LoadMRIImageFromFile', ignore_empty=True)]))
     (root / 'img1.png').write_bytes(b'broken')
     return ds
@@ -82,6 +84,7 @@ def test_ignore_empty_in_training_draws_another_sample_and_logs(
     import logging
 
     ds = _dataset_with_a_file_broken_after_loading(tmp_path, False)
+    np.random.seed(0)  # mmengine's ``_rand_another`` draws from numpy
     logged = []
     handler = logging.Handler()
     handler.emit = lambda record: logged.append(record.getMessage())
