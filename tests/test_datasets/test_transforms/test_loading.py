@@ -84,7 +84,6 @@ def test_ignore_empty_in_training_draws_another_sample_and_logs(
     import logging
 
     ds = _dataset_with_a_file_broken_after_loading(tmp_path, False)
-    np.random.seed(0)  # mmengine's ``_rand_another`` draws from numpy
     logged = []
     handler = logging.Handler()
     handler.emit = lambda record: logged.append(record.getMessage())
