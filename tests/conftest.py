@@ -1,7 +1,5 @@
 import os.path as osp
-import random
 
-import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
@@ -20,9 +18,8 @@ def _seeded_randomness():
     (mmengine's dataset refetch, NMF's random bases and test inputs draw
     from these generators), so a test passes or fails on its code, not on
     its luck or its place in the run."""
-    random.seed(0)
-    np.random.seed(0)
-    torch.manual_seed(0)
+    from mmengine.runner import set_random_seed
+    set_random_seed(0)  # random, numpy, torch (and CUDA where present)
 
 
 def load_tool(rel):
