@@ -4,7 +4,7 @@
         --out-dir work_dirs/infer
         [--backend auto|pytorch|compile|onnxruntime|onnxruntime-int8]
         [--onnx FILE] [--calib-images DIR] [--num-calib N] [--batch-size 8] [--device cuda] [--jsonl]
-        [--series-uid UID] [--tta]
+        [--series-uid UID] [--tta] [--strict]
 
 INPUT is an image (JPEG, PNG, 16-bit PNG), a DICOM file, a NIfTI file
 (.nii, .nii.gz), a folder holding one DICOM series, or a folder of such
@@ -17,7 +17,9 @@ shape and affine, which 3D Slicer and ITK-SNAP lay over the scan.
 
 A folder runs in batches of ``--batch-size`` while threads read the next
 images and write the overlays. Unreadable files are reported, counted and
-skipped; the run goes on. ``--backend auto`` (the default) picks the fastest
+skipped; the run goes on. The exit status is 1 when no input could be read
+(the results file still lists the skipped ones), or with ``--strict`` when
+any was skipped; 0 otherwise. ``--backend auto`` (the default) picks the fastest
 installed backend (onnxruntime on CPU, exported once and cached beside the
 checkpoint; see ``default_backend`` for when it picks int8).
 ``onnxruntime-int8`` quantizes that export once, calibrated on the config's
@@ -81,6 +83,9 @@ def parse_args(argv=None):
                    help='for a DICOM folder holding several series: the '
                    'SeriesInstanceUID to read (default: the largest; the '
                    'others are listed)')
+    p.add_argument('--strict', action='store_true',
+                   help='exit with status 1 if any input was skipped '
+                   '(default: only if every input was)')
     p.add_argument('--jsonl', action='store_true',
                    help='write results.jsonl (one line per image) instead '
                    'of results.json')
@@ -89,8 +94,12 @@ def parse_args(argv=None):
         p.error(f'ONNX file not found: {args.onnx}')
     if args.onnx is not None and args.backend == 'auto':
         from mtnet_plugin.apis.onnx_quantize import is_quantized
-        args.backend = 'onnxruntime-int8' if is_quantized(
-            args.onnx) else 'onnxruntime'
+        try:
+            quantized = is_quantized(args.onnx)
+        except Exception as e:  # protobuf's DecodeError of a cut file
+            p.error(f'cannot read ONNX file {args.onnx}: '
+                    f'{" ".join(str(e).split())[:200]}')
+        args.backend = 'onnxruntime-int8' if quantized else 'onnxruntime'
     if args.onnx is not None and not args.backend.startswith('onnxruntime'):
         p.error('--onnx is run by the onnxruntime backends')
     if (args.calib_images or args.num_calib) and \
@@ -202,7 +211,31 @@ def main(argv=None):
           file=sys.stderr)
     return dict(images=len(records), volumes=len(volumes),
                 skipped=len(failed), seconds=elapsed, out=out,
-                peak_rss_mib=peak_mib)
+                peak_rss_mib=peak_mib, strict=args.strict)
+
+
+def exit_status(summary: dict) -> int:
+    """1 if nothing was produced, or (``--strict``) if anything was
+    skipped; else 0."""
+    done = summary['images'] + summary['volumes']
+    if done == 0 or (summary['strict'] and summary['skipped']):
+        print(f'error: {summary["skipped"]} of '
+              f'{done + summary["skipped"]} inputs could not be read '
+              f'(listed under "skipped" in {summary["out"]})',
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def cli(argv=None) -> int:
+    """``main`` as a command: a checkpoint or ONNX file that does not fit
+    ends in one error line and status 1, not a traceback."""
+    from mtnet_plugin.utils import CheckpointMismatchError
+    try:
+        return exit_status(main(argv))
+    except (CheckpointMismatchError, FileNotFoundError, ValueError) as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 1
 
 
 def peak_rss_mib() -> float:
@@ -228,4 +261,4 @@ def finish_volume(inferencer, slices, out_dir):
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(cli())

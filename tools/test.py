@@ -1,21 +1,29 @@
 """Test a checkpoint: every metric of both tasks, optional overlays.
 
     python tools/test.py CONFIG CHECKPOINT [--show-dir DIR] [--out FILE]
+
+A checkpoint that does not fit the config's model (another architecture,
+other heads) stops the run with one error line and exit status 1, before
+any metric is computed; the training-only auxiliary heads may be absent or
+extra. ``--allow-partial`` keeps mmengine's lenient load instead.
 """
 import argparse
 import json
+import logging
 import numbers
 import os
 import os.path as osp
 
 from mmengine.config import Config, DictAction
+from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 import mtnet_plugin  # noqa: F401  (registers modules, safe checkpoints)
-from mtnet_plugin.utils import init_cpu_dist_if_needed
+from mtnet_plugin.utils import (check_checkpoint_fits, exit_on_mismatch,
+                                init_cpu_dist_if_needed)
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Test a segmentor')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
@@ -32,6 +40,11 @@ def parse_args():
         help='test-time augmentation: the config\'s tta_pipeline and '
         'tta_model')
     parser.add_argument(
+        '--allow-partial',
+        action='store_true',
+        help='load a checkpoint that does not fit the model (mmengine\'s '
+        'lenient load: what does not match keeps its initial weights)')
+    parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
@@ -42,14 +55,23 @@ def parse_args():
         default='none',
         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
 
 
-def main():
-    args = parse_args()
+def unwrap(model):
+    """The segmentor inside a TTA or distributed wrapper."""
+    while hasattr(model, 'module'):
+        model = model.module
+    return model
+
+
+def main(argv=None):
+    """Run the test; returns the metrics. A checkpoint that does not fit
+    raises :class:`CheckpointMismatchError` (one line)."""
+    args = parse_args(argv)
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
@@ -73,6 +95,14 @@ def main():
         ]
     init_cpu_dist_if_needed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
+    if args.allow_partial:
+        print_log(
+            f'--allow-partial: {args.checkpoint} is loaded leniently; what '
+            'does not fit the model keeps its initial weights',
+            logger='current', level=logging.WARNING)
+    else:
+        check_checkpoint_fits(unwrap(runner.model), args.checkpoint,
+                              args.config)
     metrics = runner.test()
     width = max(len(k) for k in metrics)
     print('\n'.join(['Test metrics:'] + [
@@ -91,7 +121,8 @@ def main():
                     metrics={k: float(v) for k, v in metrics.items()}),
                 f,
                 indent=2)
+    return metrics
 
 
 if __name__ == '__main__':
-    main()
+    exit_on_mismatch(main)

@@ -11,10 +11,12 @@ import os.path as osp
 
 import torch
 from mmengine.config import Config, DictAction
+from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 import mtnet_plugin  # noqa: F401  (registers modules, safe checkpoints)
-from mtnet_plugin.utils import init_cpu_dist_if_needed
+from mtnet_plugin.utils import (checkpoint_mismatches, describe_mismatches,
+                                init_cpu_dist_if_needed, read_state_dict)
 
 
 def parse_args():
@@ -48,6 +50,20 @@ def parse_args():
     return args
 
 
+def log_load_from_summary(model, checkpoint):
+    """One line on how ``load_from`` (fine-tuning) fits the model; the load
+    itself stays mmengine's lenient one."""
+    while hasattr(model, 'module'):
+        model = model.module
+    mismatches = checkpoint_mismatches(model, read_state_dict(checkpoint)[0],
+                                       ignore_prefixes=())
+    summary = describe_mismatches(mismatches)
+    print_log(
+        f'load_from {checkpoint}: ' +
+        (f'loaded leniently, {summary}' if summary else 'fits the model'),
+        logger='current')
+
+
 def main():
     args = parse_args()
     cfg = Config.fromfile(args.config)
@@ -69,6 +85,8 @@ def main():
     init_cpu_dist_if_needed(cfg, args.launcher)
 
     runner = Runner.from_cfg(cfg)
+    if cfg.get('load_from') and not cfg.resume:
+        log_load_from_summary(runner.model, cfg.load_from)
     runner.train()
     rank = int(os.environ.get('RANK', 0))
     print(f'[rank {rank}] training finished at iteration {runner.iter}',

@@ -19,6 +19,8 @@ post-processing around every backend.
 """
 import contextlib
 import importlib.util
+import logging
+import os
 import os.path as osp
 from typing import List, Optional, Sequence, Tuple
 
@@ -164,17 +166,43 @@ class ONNXRuntimeBackend:
                  threads: Optional[int] = None,
                  precision: str = 'fp32',
                  check: bool = True):
-        ort = require_onnxruntime()
+        require_onnxruntime()
         if precision != 'fp32':
             raise ValueError('the onnxruntime backend runs fp32 only')
         self.device = next(model.parameters()).device
         cfg = getattr(model, 'cfg', None)
-        if onnx_file is None:
-            onnx_file = self._cached_file(model, checkpoint, cfg)
+        if onnx_file is not None:  # the user's file: checked, never rebuilt
+            self._open(model, onnx_file, cfg, threads, check)
+            return
+        path = self._cached_file(model, checkpoint, cfg)
+        try:
+            self._open(model, path, cfg, threads, check)
+        except Exception as e:  # a damaged cache entry: derived, rebuild it
+            aside = move_aside(path)
+            print_log(
+                f'cached {path} is unusable ({one_line(e)}); moved to '
+                f'{aside} and rebuilt', logger='current', level=logging.WARNING)
+            path = self._cached_file(model, checkpoint, cfg)
+            try:
+                self._open(model, path, cfg, threads, check)
+            except Exception as e2:
+                raise ValueError(f'{path} was rebuilt and still fails: '
+                                 f'{one_line(e2)}') from e2
+
+    def _open(self, model, onnx_file: str, cfg, threads, check) -> None:
+        """Open ``onnx_file`` in a session and check it against ``model``;
+        a ``ValueError`` (or ``FileNotFoundError``) names the file."""
+        ort = require_onnxruntime()
         self.onnx_file = onnx_file
         if not osp.isfile(onnx_file):
             raise FileNotFoundError(f'ONNX file not found: {onnx_file}')
-        self._check_file(onnx_file)
+        try:
+            self._check_file(onnx_file)
+        except ValueError:
+            raise
+        except Exception as e:  # e.g. protobuf's DecodeError of a cut file
+            raise ValueError(f'cannot read ONNX file {onnx_file}: '
+                             f'{one_line(e)}') from e
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or torch.get_num_threads()
         opts.inter_op_num_threads = 1
@@ -187,7 +215,7 @@ class ONNXRuntimeBackend:
                 onnx_file, opts, providers=providers)
         except Exception as e:
             raise ValueError(f'cannot load ONNX file {onnx_file}: '
-                             f'{str(e).strip()[:300]}') from e
+                             f'{one_line(e)}') from e
         names = ([i.name for i in self.session.get_inputs()],
                  [o.name for o in self.session.get_outputs()])
         # (seg, cls); a single-task peer exports seg alone
@@ -220,6 +248,11 @@ class ONNXRuntimeBackend:
             path = osp.join(
                 CACHE_DIR, f'weights-{h.hexdigest()[:8]}-'
                 f'{model_signature(cfg.model if cfg else None)[:8]}.onnx')
+        if osp.isfile(path) and not onnx_file_readable(path):
+            aside = move_aside(path)
+            print_log(f'cached {path} is not a readable ONNX file; moved to '
+                      f'{aside} and exported again', logger='current',
+                      level=logging.WARNING)
         if not osp.isfile(path):
             shape = inference_input_shape(cfg) if cfg is not None else (
                 320, 320)
@@ -368,6 +401,31 @@ class ONNXRuntimeInt8Backend(ONNXRuntimeBackend):
                 f'{report["class_mismatch"]} classes differ, '
                 f'{100 * agree:.2f} % of mask pixels agree (at least '
                 f'{100 * self.min_agreement:.0f} % needed)')
+
+
+def one_line(e: BaseException, limit: int = 300) -> str:
+    """An exception as one short line (type and first words)."""
+    text = ' '.join(str(e).split()) or type(e).__name__
+    return f'{type(e).__name__}: {text[:limit]}'
+
+
+def onnx_file_readable(path: str) -> bool:
+    """Whether ``path`` parses as an ONNX model (a cut or overwritten copy
+    does not)."""
+    import onnx
+    try:
+        onnx.load(path, load_external_data=False)
+    except Exception:
+        return False
+    return True
+
+
+def move_aside(path: str) -> str:
+    """Rename a damaged derived file to ``<path>.corrupt`` (replacing an
+    older one) so that it is rebuilt; returns the new name."""
+    aside = f'{path}.corrupt'
+    os.replace(path, aside)
+    return aside
 
 
 def calibration_images(cfg, images=None, num: int = 64) -> List[str]:

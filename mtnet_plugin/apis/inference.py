@@ -8,15 +8,15 @@ import torch.nn as nn
 from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.registry import init_default_scope
-from mmengine.fileio import get_local_path
 from mmengine.runner.checkpoint import load_state_dict
 from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 from torch import Tensor
 
-#: Parameters of the training-only heads; inference drops them on purpose.
-TRAINING_ONLY_PREFIXES = ('auxiliary_head.', )
-
+from ..utils.checkpoint_fit import (TRAINING_ONLY_PREFIXES,
+                                    CheckpointMismatchError,
+                                    checkpoint_mismatches,
+                                    describe_mismatches, read_state_dict)
 
 def load_inference_weights(model: nn.Module, checkpoint: str,
                            drop_prefixes: Sequence[str] = TRAINING_ONLY_PREFIXES
@@ -27,8 +27,9 @@ def load_inference_weights(model: nn.Module, checkpoint: str,
     A checkpoint saved by training holds the auxiliary heads; the inference
     model has none. Rather than a warning per missing key (mmengine's
     non-strict load), their parameters are dropped first, one line says
-    how many, and every other key must match (a ``RuntimeError`` names the
-    ones that do not).
+    how many, and every other key must match: a
+    :class:`~mtnet_plugin.utils.CheckpointMismatchError` names the
+    checkpoint, the config and the first keys that do not.
 
     Returns:
         dict: the checkpoint's ``meta`` (empty if it has none).
@@ -36,29 +37,26 @@ def load_inference_weights(model: nn.Module, checkpoint: str,
     # mmengine's loader would add a line of its own; read it directly
     # (any mmengine file backend; torch's weights_only unpickler with the
     # classes mtnet_plugin allow-lists)
-    if not osp.isfile(checkpoint) and '://' not in checkpoint:
-        raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
-    with get_local_path(checkpoint) as local:
-        ckpt = torch.load(local, map_location='cpu')
-    state_dict = ckpt.get('state_dict', ckpt)
-    state_dict = {
-        k[len('module.'):] if k.startswith('module.') else k: v
-        for k, v in state_dict.items()
-    }
+    state_dict, ckpt = read_state_dict(checkpoint)
     dropped = [k for k in state_dict if k.startswith(tuple(drop_prefixes))]
     for k in dropped:
         del state_dict[k]
-    try:
-        load_state_dict(model, state_dict, strict=True)
-    except RuntimeError as e:
-        raise RuntimeError(f'{checkpoint} does not fit the model: {e}') from e
+    mismatches = checkpoint_mismatches(model, state_dict, ())
+    if any(mismatches.values()):
+        cfg = getattr(model, 'cfg', None)
+        config = getattr(cfg, 'filename', None) if cfg is not None else None
+        what = f'the model of {config}' if config else 'the model'
+        raise CheckpointMismatchError(
+            f'{checkpoint} does not fit {what}: '
+            f'{describe_mismatches(mismatches)}')
+    load_state_dict(model, state_dict, strict=True)
     if dropped:
         heads = sorted({k.split('.')[0] for k in dropped})
         print_log(
             f'loaded {checkpoint} for inference; its {len(dropped)} '
             f'training-only tensors ({", ".join(heads)}) are not used',
             logger='current')
-    return ckpt.get('meta', {}) if isinstance(ckpt, dict) else {}
+    return ckpt.get('meta', {})
 
 
 def init_model(config: Union[str, Config],
@@ -83,9 +81,9 @@ def init_model(config: Union[str, Config],
     model_cfg['train_cfg'] = None
     model_cfg.pop('pretrained', None)
     model = MODELS.build(model_cfg)
+    model.cfg = cfg
     if checkpoint is not None:
         load_inference_weights(model, checkpoint)
-    model.cfg = cfg
     return model.to(device).eval()
 
 

@@ -137,3 +137,45 @@ def test_compile_backend_gives_pytorch_logits(model):
     assert backend.name == 'compile'
     for a, b in zip(backend(x), ref):
         assert torch.allclose(a, b, atol=1e-4)
+
+
+@pytest.mark.parametrize('damage', ['truncate', 'garbage'])
+def test_a_damaged_cached_export_is_moved_aside_and_rebuilt(
+        model, tmp_path, damage):
+    pytest.importorskip('onnxruntime')
+    ckpt = str(tmp_path / 'w.pth')
+    torch.save(dict(state_dict=model.state_dict()), ckpt)
+    cached = ONNXRuntimeBackend(model, checkpoint=ckpt).onnx_file
+    good = open(cached, 'rb').read()
+    bad = good[:len(good) // 2] if damage == 'truncate' else \
+        b'not onnx' * 1000
+    with open(cached, 'wb') as f:
+        f.write(bad)
+    healed = ONNXRuntimeBackend(model, checkpoint=ckpt)
+    assert healed.onnx_file == cached
+    assert open(cached + '.corrupt', 'rb').read() == bad
+    x = preprocessed_example(model, (64, 64))
+    for a, b in zip(healed(x), PyTorchBackend(model)(x)):
+        assert torch.allclose(a, b, atol=1e-4)
+
+
+def test_a_cached_export_of_other_weights_is_rebuilt(model, tmp_path):
+    pytest.importorskip('onnxruntime')
+    ckpt = str(tmp_path / 'w.pth')
+    torch.save(dict(state_dict=model.state_dict()), ckpt)
+    cached = ONNXRuntimeBackend(model, checkpoint=ckpt).onnx_file
+    export_onnx(_model(3), cached, (96, 96))  # readable, but wrong
+    healed = ONNXRuntimeBackend(model, checkpoint=ckpt)
+    x = preprocessed_example(model, (64, 64))
+    assert torch.allclose(healed(x)[0], PyTorchBackend(model)(x)[0],
+                          atol=1e-4)
+
+
+def test_a_file_the_user_named_is_never_rebuilt(model, onnx_file, tmp_path):
+    corrupt = tmp_path / 'mine.onnx'
+    corrupt.write_bytes(open(onnx_file, 'rb').read()[:5000])
+    with pytest.raises(ValueError, match='mine.onnx') as e:
+        ONNXRuntimeBackend(model, str(corrupt))
+    assert '\n' not in str(e.value)
+    assert corrupt.read_bytes() == open(onnx_file, 'rb').read()[:5000]
+    assert not osp.exists(str(corrupt) + '.corrupt')

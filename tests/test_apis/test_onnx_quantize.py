@@ -2,14 +2,19 @@
 them is refused, the cache is keyed by the calibration set and settings,
 and ``auto`` runs int8 only where a validation record matches."""
 import json
+import logging
+import os
 import os.path as osp
 import shutil
 
 import pytest
+import torch
 
-from mtnet_plugin.apis import (ONNXRuntimeInt8Backend, TumorInferencer,
+from mtnet_plugin.apis import (ONNXRuntimeBackend, ONNXRuntimeInt8Backend,
+                               TumorInferencer,
                                build_backend, default_backend, init_model)
 from mtnet_plugin.apis.backends import calibration_images
+from mtnet_plugin.apis.inference import preprocessed_example
 from mtnet_plugin.apis.onnx_export import file_sha256
 from mtnet_plugin.apis.onnx_quantize import (FLOAT_ISLANDS, calibration_key,
                                              check_float_islands,
@@ -195,3 +200,42 @@ def test_auto_runs_int8_only_where_a_record_matches(int8, model,
 def test_misplaced_int8_options(model):
     with pytest.raises(ValueError, match='int8_options'):
         build_backend('onnxruntime', model, int8_options=dict(num_calib=4))
+
+
+def test_a_truncated_int8_cache_is_moved_aside_and_rebuilt(
+        int8, model, shipped_copy, synthetic_root, current_logger):
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    current_logger.addHandler(handler)
+    good = open(int8.onnx_file, 'rb').read()
+    with open(int8.onnx_file, 'wb') as f:
+        f.write(good[:len(good) // 3])  # a copy cut short
+    healed = build_backend('onnxruntime-int8', model,
+                           checkpoint=shipped_copy[1],
+                           int8_options=_options(synthetic_root))
+    assert healed.onnx_file == int8.onnx_file
+    assert osp.getsize(healed.onnx_file) > len(good) // 3
+    check_float_islands(healed.onnx_file)
+    assert open(int8.onnx_file + '.corrupt', 'rb').read() == \
+        good[:len(good) // 3]
+    said = [r.getMessage() for r in records if 'unusable' in r.getMessage()]
+    assert len(said) == 1 and int8.onnx_file in said[0]
+    assert 'rebuilt' in said[0]
+    x = preprocessed_example(model, (64, 64))
+    assert torch.equal(healed(x)[1].argmax(1), int8(x)[1].argmax(1))
+
+
+def test_a_truncated_fp32_cache_under_int8_is_exported_again(
+        int8, model, shipped_copy, synthetic_root, current_logger):
+    fp32 = ONNXRuntimeBackend(model, checkpoint=shipped_copy[1]).onnx_file
+    good = open(fp32, 'rb').read()
+    with open(fp32, 'wb') as f:
+        f.write(good[:4000])
+    os.remove(int8.onnx_file)  # its int8 file must be quantized again
+    healed = build_backend('onnxruntime-int8', model,
+                           checkpoint=shipped_copy[1],
+                           int8_options=_options(synthetic_root))
+    assert osp.isfile(healed.onnx_file)
+    assert onnx.load(fp32) is not None  # readable again
+    assert osp.isfile(fp32 + '.corrupt')

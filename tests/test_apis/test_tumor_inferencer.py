@@ -1,4 +1,5 @@
 import json
+import os
 import os.path as osp
 import subprocess
 import sys
@@ -279,3 +280,50 @@ def test_infer_cli_bad_backend_options(images, checkpoint, tmp_path, extra,
     assert code != 0
     assert message in err.splitlines()[-1]
     assert not (tmp_path / 'o').exists()  # refused before any work
+
+
+def test_infer_cli_exit_status_tells_when_nothing_was_read(
+        images, checkpoint, tmp_path, capsys):
+    bad = tmp_path / 'in'
+    bad.mkdir()
+    (bad / 'garbage.nii.gz').write_bytes(b'not a nifti' * 10)
+    cli = load_tool('infer.py').cli
+    args = ['--config', CONFIG, '--checkpoint', checkpoint, '--backend',
+            'pytorch', '--no-overlays']
+    # the only input unreadable: status 1, the results file lists it
+    assert cli([str(bad / 'garbage.nii.gz'), '--out-dir',
+                str(tmp_path / 'a')] + args) == 1
+    err = capsys.readouterr().err
+    assert 'error: 1 of 1 inputs could not be read' in err
+    skipped = json.load(open(tmp_path / 'a' / 'results.json'))['skipped']
+    assert [osp.basename(s['path']) for s in skipped] == ['garbage.nii.gz']
+    # one good input among bad ones: status 0, or 1 with --strict
+    import shutil
+    shutil.copy(osp.join(images, sorted(os.listdir(images))[0]),
+                bad / 'good.png')
+    assert cli([str(bad), '--out-dir', str(tmp_path / 'b')] + args) == 0
+    assert cli([str(bad), '--out-dir', str(tmp_path / 'c'), '--strict'] +
+               args) == 1
+    assert 'error: 1 of 2 inputs' in capsys.readouterr().err
+
+
+def test_infer_cli_refuses_a_checkpoint_of_another_model(
+        images, tmp_path, capsys):
+    from mmengine.config import Config
+    from mmseg.registry import MODELS
+    cfg = Config.fromfile(CONFIG).model
+    cfg.backbone.stage_channels = (64, 96, 160)
+    cfg.neck.in_channels = [64, 64, 96, 160]
+    cfg.cls_head.in_channels = 160
+    wide = str(tmp_path / 'wide.pth')
+    torch.save(dict(state_dict=MODELS.build(cfg).state_dict()), wide)
+    code = load_tool('infer.py').cli([
+        images, '--config', CONFIG, '--checkpoint', wide, '--out-dir',
+        str(tmp_path / 'o'), '--backend', 'pytorch'
+    ])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert 'Traceback' not in err
+    line = [x for x in err.splitlines() if x.startswith('error:')]
+    assert len(line) == 1 and 'wide.pth' in line[0] and \
+        'size mismatches' in line[0] and CONFIG in line[0]

@@ -212,3 +212,42 @@ def test_dist_scripts_pass_multi_node_settings_to_torchrun(script,
     for flag in ('--nnodes=1', '--node_rank=0', '--master_addr=127.0.0.1',
                  '--master_port=29500'):
         assert flag in out
+
+
+def _wide_checkpoint(path):
+    """A checkpoint of the same family with wider last stage: the
+    mismatch a user meets pairing a wide checkpoint with the standard
+    config."""
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+    init_default_scope('mmseg')
+    cfg = Config.fromfile(CONFIG).model
+    cfg.backbone.stage_channels = (64, 96, 160)
+    cfg.neck.in_channels = [64, 64, 96, 160]
+    cfg.cls_head.in_channels = 160
+    torch.save(dict(state_dict=MODELS.build(cfg).state_dict(), meta={}),
+               path)
+    return str(path)
+
+
+def test_test_tool_refuses_a_checkpoint_of_another_model(
+        tiny_data, tmp_path, capsys):
+    from mtnet_plugin.utils import exit_on_mismatch
+
+    from ..conftest import load_tool
+    wide = _wide_checkpoint(tmp_path / 'wide.pth')
+    tool = load_tool('test.py')
+    argv = [CONFIG, wide, '--work-dir', str(tmp_path / 'w')] + \
+        _options(tiny_data)
+    with pytest.raises(SystemExit) as e:
+        exit_on_mismatch(tool.main, argv)
+    msg = str(e.value.code)
+    assert msg.startswith('error: ') and '\n' not in msg
+    assert 'wide.pth' in msg and CONFIG in msg and 'size mismatches' in msg
+    assert 'Test metrics' not in capsys.readouterr().out  # nothing ran
+    # --allow-partial: mmengine's lenient load, said in the log
+    metrics = tool.main(argv + ['--allow-partial'])
+    assert 'tumor_Dice' in metrics
+    out = capsys.readouterr()
+    assert '--allow-partial' in out.out + out.err

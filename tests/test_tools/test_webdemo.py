@@ -121,6 +121,43 @@ def test_api_concurrent_requests_are_queued(client, slice_png):
     assert len(areas) == 1
 
 
+def test_api_under_load_answers_200_400_or_503_and_stays_up(
+        shipped, slice_png, tmp_path):
+    """40 concurrent uploads (good ones and garbage) against a queue of 4:
+    every answer is 200, 400 or 503 "busy", the server answers afterwards
+    and no upload is left in its temporary folder."""
+    pytest.importorskip('httpx')
+    from fastapi.testclient import TestClient
+
+    from mtnet_plugin.apis import TumorInferencer
+    from mtnet_plugin.webdemo import create_app
+    tmp = str(tmp_path / 'uploads')
+    os.makedirs(tmp)
+    inf = TumorInferencer(*shipped, backend='pytorch', num_workers=0)
+    c = TestClient(create_app(inf, tmp, max_upload_mb=1, max_queue=4))
+    good = open(slice_png, 'rb').read()
+    answers = [None] * 40
+
+    def post(i):
+        name, data = (f'{i}.png', good) if i % 4 else (f'{i}.png', b'junk')
+        answers[i] = c.post('/api/predict', files=dict(file=(name, data)))
+
+    threads = [threading.Thread(target=post, args=(i, )) for i in range(40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    codes = [a.status_code for a in answers]
+    assert set(codes) <= {200, 400, 503}, codes
+    assert 200 in codes and 400 in codes  # some good, the junk refused
+    for i, a in enumerate(answers):
+        if i % 4 == 0:  # junk: refused, or turned away before reading
+            assert a.status_code in (400, 503)
+    r = c.post('/api/predict', files=dict(file=('after.png', good)))
+    assert r.status_code == 200
+    assert os.listdir(tmp) == []
+
+
 def _load_browser_helpers():
     return load_tool('misc/webdemo_browser.py')
 

@@ -121,4 +121,5 @@ def _atomic_write(path, write):
 
 
 if __name__ == '__main__':
-    main()
+    from mtnet_plugin.utils import exit_on_mismatch
+    exit_on_mismatch(main)

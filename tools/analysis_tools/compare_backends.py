@@ -239,4 +239,5 @@ def write_json(obj, path):
 
 
 if __name__ == '__main__':
-    main()
+    from mtnet_plugin.utils import exit_on_mismatch
+    exit_on_mismatch(main)

@@ -135,4 +135,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    from mtnet_plugin.utils import exit_on_mismatch
+    exit_on_mismatch(main)
