@@ -48,14 +48,17 @@ def default_backend(device: str = 'cpu',
     """The backend ``auto`` runs on ``device``.
 
     - CUDA, or no onnxruntime/onnx installed: eager PyTorch.
-    - CPU: onnxruntime; its int8 backend instead only where the int8 file
-      that would run was validated on valid/ and met the accuracy rule
+    - CPU: onnxruntime; its int8 backend is a candidate only where the
+      int8 file that would run was validated on valid/ and met the accuracy
+      rule
       (:data:`~.onnx_quantize.INT8_RULE`): a record
       ``<checkpoint stem>.int8-valid.json`` beside ``checkpoint`` (written
       by ``tools/analysis_tools/compare_backends.py --record``) for these
       weights, the default settings, and the calibration images this
       machine would use (the config's training images, hashed). One log
-      line says which and why.
+      line says which and why. :func:`build_backend` then runs the
+      candidate only if it is also faster on this CPU
+      (:func:`fastest_onnxruntime`).
 
     ``compile`` is never the default: it is faster than eager per call but
     takes a minute or more to compile, which a folder of a few hundred
@@ -76,8 +79,10 @@ def default_backend(device: str = 'cpu',
     else:
         ok, why = read_int8_record(checkpoint, settings, key)
     name = 'onnxruntime-int8' if ok else 'onnxruntime'
-    print_log(f'backend auto -> {name}: ' +
-              (why if ok else f'int8 not used: {why}'), logger='current')
+    print_log(f'backend auto: int8 meets the accuracy record ({why}); '
+              'it runs if it is also faster here' if ok else
+              f'backend auto -> onnxruntime: int8 not used: {why}',
+              logger='current')
     return name
 
 
@@ -463,6 +468,118 @@ def _calibration_batches(model: nn.Module, paths: Sequence[str]):
         yield data['inputs'].float().cpu().numpy()
 
 
+#: Where ``auto`` keeps its timings: one entry per CPU model, thread count,
+#: int8 file (it names the checkpoint, model config and calibration) and
+#: input size.
+AUTO_TIMINGS = osp.join(
+    osp.expanduser('~'), '.cache', 'efficient-mtnet', 'auto_backend.json')
+#: int8 runs under ``auto`` only if its median time is at most this share
+#: of fp32's: a smaller gain is inside the spread of two timings.
+AUTO_INT8_MAX_RATIO = 0.95
+
+
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo``), else what ``platform``
+    knows."""
+    import platform
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or 'unknown CPU'
+
+
+def time_backends(backends: dict, inputs: Tensor, rounds: int = 15,
+                  warmup: int = 3) -> dict:
+    """Median milliseconds per call of each backend on ``inputs``, the
+    backends called alternately (round by round) so that both see the same
+    machine state."""
+    import statistics
+    import time
+    for _ in range(warmup):
+        for backend in backends.values():
+            backend(inputs)
+    times = {name: [] for name in backends}
+    for _ in range(rounds):
+        for name, backend in backends.items():
+            t0 = time.perf_counter()
+            backend(inputs)
+            times[name].append(1000 * (time.perf_counter() - t0))
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def _read_timings(path: str) -> dict:
+    import json
+    try:
+        with open(path) as f:
+            data = json.load(f)
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}  # none yet, or damaged: timed again and rewritten
+
+
+def _write_timings(path: str, data: dict) -> None:
+    import json
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    tmp = f'{path}.tmp{os.getpid()}'
+    with open(tmp, 'w') as f:
+        json.dump(data, f, indent=1, sort_keys=True)
+    os.replace(tmp, path)
+
+
+def fastest_onnxruntime(model: nn.Module,
+                        checkpoint: Optional[str] = None,
+                        threads: Optional[int] = None,
+                        int8_options: Optional[dict] = None,
+                        timings_file: Optional[str] = None):
+    """``auto`` between fp32 and int8 onnxruntime, where int8 meets the
+    accuracy record: int8 only if it is faster on this CPU.
+
+    Both backends are timed on a batch of one at the config's input size
+    (:func:`time_backends`) the first time this CPU model, thread count,
+    int8 file and size meet; the medians are kept in ``timings_file``
+    (default :data:`AUTO_TIMINGS`) and reused. int8 runs if its median is
+    at most :data:`AUTO_INT8_MAX_RATIO` of fp32's. One log line gives the
+    choice, both timings and where they come from.
+    """
+    cfg = getattr(model, 'cfg', None)
+    threads = threads or torch.get_num_threads()
+    fp32 = ONNXRuntimeBackend(model, None, checkpoint, threads)
+    int8 = ONNXRuntimeInt8Backend(model, None, checkpoint, threads,
+                                  **(int8_options or {}))
+    h, w = inference_input_shape(cfg) if cfg is not None else (320, 320)
+    cpu = cpu_model()
+    key = '|'.join(
+        (cpu, f'{threads} threads', osp.basename(int8.onnx_file), f'{h}x{w}'))
+    path = timings_file or AUTO_TIMINGS
+    cache = _read_timings(path)
+    entry = cache.get(key)
+    if (isinstance(entry, dict) and
+            all(isinstance(entry.get(k), (int, float)) and entry[k] > 0
+                for k in (fp32.name, int8.name))):
+        source = f'timed earlier, {path}'
+    else:
+        entry = time_backends({fp32.name: fp32, int8.name: int8},
+                              preprocessed_example(model, (h, w)))
+        source = 'timed now'
+        cache[key] = entry
+        try:
+            _write_timings(path, cache)
+        except OSError as e:
+            source += f' (not kept: {e})'
+    ratio = entry[int8.name] / entry[fp32.name]
+    chosen = int8 if ratio <= AUTO_INT8_MAX_RATIO else fp32
+    print_log(
+        f'backend auto -> {chosen.name}: on {cpu} ({threads} threads, '
+        f'{h}x{w}) int8 {entry[int8.name]:.2f} ms vs fp32 '
+        f'{entry[fp32.name]:.2f} ms ({ratio:.2f}x; int8 runs at '
+        f'<= {AUTO_INT8_MAX_RATIO:.2f}x), {source}', logger='current')
+    return chosen
+
+
 def build_backend(name: str,
                   model: nn.Module,
                   precision: str = 'fp32',
@@ -480,6 +597,9 @@ def build_backend(name: str,
     if name == 'auto':
         name = default_backend(str(next(model.parameters()).device),
                                checkpoint, getattr(model, 'cfg', None))
+        if name == 'onnxruntime-int8' and onnx_file is None:
+            return fastest_onnxruntime(model, checkpoint, threads,
+                                       int8_options)
     if onnx_file is not None and not name.startswith('onnxruntime'):
         raise ValueError(f'an ONNX file ({onnx_file}) is run by the '
                          f"onnxruntime backends, not {name!r}")

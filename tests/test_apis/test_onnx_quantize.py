@@ -239,3 +239,103 @@ def test_a_truncated_fp32_cache_under_int8_is_exported_again(
     assert osp.isfile(healed.onnx_file)
     assert onnx.load(fp32) is not None  # readable again
     assert osp.isfile(fp32 + '.corrupt')
+
+
+@pytest.fixture
+def auto_setup(model, shipped_copy, synthetic_root, tmp_path, monkeypatch):
+    """A checkpoint whose int8 record matches (calibration on the synthetic
+    train/ split), and ``auto``'s timings kept under tmp_path."""
+    from mtnet_plugin.apis import backends
+    ckpt = str(tmp_path / 'w.pth')
+    shutil.copy(shipped_copy[1], ckpt)
+    cfg = model.cfg.copy()
+    cfg.train_dataloader.dataset.data_root = synthetic_root
+    cfg.train_dataloader.dataset.data_prefix = dict(img_path='train')
+    monkeypatch.setattr(model, 'cfg', cfg)
+    settings = ONNXRuntimeInt8Backend.default_settings()
+    key = calibration_key(calibration_images(cfg, None, 64), settings)
+    with open(int8_record_path(ckpt), 'w') as f:
+        json.dump(dict(checkpoint_sha256=file_sha256(ckpt), settings=settings,
+                       calibration_key=key, meets_rule=True,
+                       dataset='valid',
+                       fp32=dict(tumor_Dice=75.4, accuracy=99.3),
+                       int8=dict(tumor_Dice=75.3, accuracy=99.3)), f)
+    monkeypatch.setattr(backends, 'AUTO_TIMINGS',
+                        str(tmp_path / 'auto_backend.json'))
+    return backends, ckpt
+
+
+def _said(records, text):
+    return [r.getMessage() for r in records if text in r.getMessage()]
+
+
+def test_auto_runs_int8_only_where_it_is_faster_on_this_cpu(
+        auto_setup, model, monkeypatch, current_logger):
+    backends, ckpt = auto_setup
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    current_logger.addHandler(handler)
+    calls = []
+
+    def fake(ms):
+        def time_backends(b, inputs, **kw):
+            calls.append(sorted(b))
+            assert tuple(inputs.shape[-2:]) == (320, 320)  # config's size
+            return dict(ms)
+        return time_backends
+
+    # int8 slower here: fp32 runs, and the line gives both timings
+    monkeypatch.setattr(backends, 'time_backends',
+                        fake({'onnxruntime': 5.0, 'onnxruntime-int8': 6.0}))
+    chosen = build_backend('auto', model, checkpoint=ckpt)
+    assert chosen.name == 'onnxruntime' and len(calls) == 1
+    (line, ) = _said(records, 'backend auto ->')
+    assert 'int8 6.00 ms vs fp32 5.00 ms' in line and 'timed now' in line
+    assert backends.cpu_model() in line
+    # the timing is kept per CPU model: not timed again
+    monkeypatch.setattr(backends, 'time_backends', None)  # would fail
+    assert build_backend('auto', model, checkpoint=ckpt).name == \
+        'onnxruntime'
+    assert 'timed earlier' in _said(records, 'backend auto ->')[-1]
+    # another CPU model where int8 is faster: timed, int8 runs
+    monkeypatch.setattr(backends, 'cpu_model', lambda: 'Other CPU')
+    monkeypatch.setattr(backends, 'time_backends',
+                        fake({'onnxruntime': 5.0, 'onnxruntime-int8': 3.0}))
+    assert build_backend('auto', model, checkpoint=ckpt).name == \
+        'onnxruntime-int8'
+    assert len(calls) == 2
+    # a gain inside the timing spread does not count as faster
+    monkeypatch.setattr(backends, 'cpu_model', lambda: 'Third CPU')
+    monkeypatch.setattr(backends, 'time_backends',
+                        fake({'onnxruntime': 5.0, 'onnxruntime-int8': 4.9}))
+    assert build_backend('auto', model, checkpoint=ckpt).name == \
+        'onnxruntime'
+    kept = json.load(open(backends.AUTO_TIMINGS))
+    assert len(kept) == 3 and all('|320x320' in k for k in kept)
+
+
+def test_auto_timings_damaged_are_timed_again(auto_setup, model,
+                                              monkeypatch):
+    backends, ckpt = auto_setup
+    with open(backends.AUTO_TIMINGS, 'w') as f:
+        f.write('{not json')
+    monkeypatch.setattr(
+        backends, 'time_backends',
+        lambda b, inputs, **kw: {'onnxruntime': 4.0,
+                                 'onnxruntime-int8': 2.0})
+    assert build_backend('auto', model, checkpoint=ckpt).name == \
+        'onnxruntime-int8'
+    assert len(json.load(open(backends.AUTO_TIMINGS))) == 1
+
+
+def test_time_backends_alternates_and_takes_medians(monkeypatch):
+    from mtnet_plugin.apis.backends import time_backends
+    order = []
+    clock = iter(range(0, 10000))
+    monkeypatch.setattr('time.perf_counter', lambda: next(clock) / 1000)
+    out = time_backends(
+        dict(a=lambda x: order.append('a'), b=lambda x: order.append('b')),
+        None, rounds=5, warmup=1)
+    assert order == ['a', 'b'] * 6  # warm-up, then alternating rounds
+    assert out == dict(a=1.0, b=1.0)  # one fake millisecond per call
