@@ -1,3 +1,4 @@
+import os
 import os.path as osp
 
 import pytest
@@ -8,8 +9,23 @@ import mtnet_plugin  # noqa: F401  (registers the plugin's modules)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 MODEL_CFG = osp.join(REPO, 'configs', '_base_', 'models', 'efficient_mtnet.py')
-REAL_DATA = osp.abspath(
-    osp.join(REPO, '..', 'shared', 'data', 'brain-tumor-coco'))
+
+def _real_data_root():
+    """The real export: where BRAIN_TUMOR_DATA_ROOT points, else the
+    configs' default (data/brain-tumor-coco), else the CI machines' copy
+    in ../shared."""
+    for root in (os.environ.get('BRAIN_TUMOR_DATA_ROOT'),
+                 osp.join(REPO, 'data', 'brain-tumor-coco'),
+                 osp.join(REPO, '..', 'shared', 'data', 'brain-tumor-coco')):
+        if root and osp.isdir(root):
+            return osp.abspath(root)
+    return osp.join(REPO, 'data', 'brain-tumor-coco')
+
+
+REAL_DATA = _real_data_root()
+# the configs read their data root from this variable (the documented way
+# to point every dataloader at a copy); tools run as subprocesses inherit it
+os.environ['BRAIN_TUMOR_DATA_ROOT'] = REAL_DATA
 
 
 @pytest.fixture(autouse=True)
@@ -113,7 +129,7 @@ def shipped():
 
 @pytest.fixture(scope='session')
 def real_data():
-    """The real export (../shared), or skip: users do not have it."""
+    """The real export, or skip: users may not have it."""
     if not osp.isdir(osp.join(REAL_DATA, 'valid')):
         pytest.skip(f'real data not found at {REAL_DATA}')
     return REAL_DATA

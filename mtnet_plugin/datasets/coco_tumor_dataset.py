@@ -123,9 +123,15 @@ class CocoTumorDataset(BaseSegDataset):
         if not osp.isfile(self.ann_file):
             split = osp.basename(osp.dirname(self.ann_file))
             hint = ''
-            if split == 'test':
+            if self.data_root and not osp.isdir(self.data_root):
+                hint = (f'. The data root {self.data_root} does not exist: '
+                        'lay the export out there with python '
+                        'tools/dataset_converters/brain_tumor_coco.py '
+                        'DOWNLOAD, or point every dataloader at your copy '
+                        'with BRAIN_TUMOR_DATA_ROOT=/path/to/copy')
+            elif split == 'test':
                 # The Roboflow export has train/valid/test; copies that keep
-                # test/ back (like ../shared) have only the first two.
+                # test/ back have only the first two.
                 hint = (
                     '. This copy has no test/ split; to evaluate on valid/ '
                     'instead, add --cfg-options '

@@ -336,3 +336,16 @@ def test_dicom_file_names_train_as_jpegs_do(tmp_path):
     with pytest.raises(BadSampleError, match='img0.dcm is 32x24'):
         DATASETS.build(dict(type='CocoTumorDataset', data_root=str(root),
                             pipeline=[], empty_label=0))
+
+
+def test_missing_data_root_says_how_to_get_the_data(tmp_path):
+    from mmseg.registry import DATASETS
+    root = str(tmp_path / 'data' / 'brain-tumor-coco')
+    with pytest.raises(FileNotFoundError) as e:
+        DATASETS.build(dict(
+            type='CocoTumorDataset', data_root=root,
+            ann_file='train/_annotations.coco.json',
+            data_prefix=dict(img_path='train'), pipeline=[]))
+    msg = str(e.value)
+    assert f'{root}/train/_annotations.coco.json' in msg
+    assert 'brain_tumor_coco.py' in msg and 'BRAIN_TUMOR_DATA_ROOT' in msg

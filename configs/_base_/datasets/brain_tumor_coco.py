@@ -1,8 +1,10 @@
 # The Roboflow "TumorSegmentation" COCO export (CC BY 4.0): train/valid/test
-# folders, each with its images and _annotations.coco.json. Point data_root
-# at your copy, e.g. --cfg-options data_root=/data/brain-tumor-coco
+# folders, each with its images and _annotations.coco.json, laid out under
+# data/brain-tumor-coco by tools/dataset_converters/brain_tumor_coco.py.
+# Another copy, for every dataloader at once:
+#   BRAIN_TUMOR_DATA_ROOT=/path/to/copy python tools/train.py CONFIG
 dataset_type = 'CocoTumorDataset'
-data_root = '../shared/data/brain-tumor-coco'
+data_root = '{{$BRAIN_TUMOR_DATA_ROOT:data/brain-tumor-coco}}'
 crop_size = (640, 640)
 # Category names "0"/"1" -> image classes 0/1; the super-category "Tumor" is
 # used by no annotation. One train image has no annotation: label 0.
@@ -44,7 +46,7 @@ test_pipeline = [
 # flip, whose predictions the runtime's tta_model (MultiTaskTTAModel)
 # averages for both tasks (the
 # mask's softmax after undoing the flip, and the class probabilities).
-# Vertical flips, which training never shows, cost Dice (owners' test/).
+# Vertical flips, which training never shows, cost Dice.
 tta_pipeline = [
     dict(type='LoadMRIImageFromFile'),
     dict(
@@ -82,8 +84,8 @@ val_dataloader = dict(
         data_prefix=dict(img_path='valid'),
         test_mode=True,
         pipeline=test_pipeline))
-# The export's held-out test/ split. Copies without it (e.g. ../shared) get
-# a FileNotFoundError that says how to evaluate on valid/ instead:
+# The export's held-out test/ split. Copies without it get a
+# FileNotFoundError that says how to evaluate on valid/ instead:
 #   --cfg-options test_dataloader.dataset.ann_file=valid/_annotations.coco.json
 #                 test_dataloader.dataset.data_prefix.img_path=valid
 test_dataloader = dict(
