@@ -29,6 +29,7 @@ import torch.nn as nn
 from mmengine.logging import print_log
 from torch import Tensor
 
+from .inference_pipeline import InferencePipeline, list_images
 from .inference import (LogitsWrapper, inference_input_shape,
                         preprocessed_example)
 from .onnx_export import (CACHE_DIR, INPUT_NAME, OUTPUT_NAMES, compare_with_pytorch,
@@ -437,7 +438,6 @@ def calibration_images(cfg, images=None, num: int = 64) -> List[str]:
     """The calibration files: ``images`` (a folder or a list of files),
     else the config's training images; ``num`` of them spread evenly over
     the sorted list. A ``FileNotFoundError`` says where to put them."""
-    from .tumor_inferencer import TumorInferencer
     if images is None:
         ds = cfg.train_dataloader.dataset if cfg is not None else {}
         folder = osp.join(ds.get('data_root', ''),
@@ -452,7 +452,7 @@ def calibration_images(cfg, images=None, num: int = 64) -> List[str]:
     if isinstance(images, str):
         if not osp.isdir(images):
             raise FileNotFoundError(f'calibration folder not found: {images}')
-        images = TumorInferencer.list_images(images)
+        images = list_images(images)
     if not images:
         raise FileNotFoundError('no calibration images found')
     return spread(sorted(images), num)
@@ -461,10 +461,9 @@ def calibration_images(cfg, images=None, num: int = 64) -> List[str]:
 def _calibration_batches(model: nn.Module, paths: Sequence[str]):
     """Each file through the config's test pipeline and the model's data
     preprocessor, as at inference: (1, 3, H, W) float32 arrays."""
-    from .tumor_inferencer import TumorInferencer
-    prep = TumorInferencer(model, backend='pytorch', num_workers=0)
+    pipeline = InferencePipeline(model.cfg)
     for path in paths:
-        data = model.data_preprocessor(prep.collate(path), False)
+        data = model.data_preprocessor(pipeline.collate(path), False)
         yield data['inputs'].float().cpu().numpy()
 
 

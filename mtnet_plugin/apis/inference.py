@@ -1,6 +1,5 @@
 """Build a model for inference and the forward that every backend runs."""
 import copy
-import os.path as osp
 from typing import Optional, Sequence, Tuple, Union
 
 import torch
@@ -70,7 +69,6 @@ def init_model(config: Union[str, Config],
     The config is attached as ``model.cfg`` (as mmseg's ``init_model``
     does).
     """
-    import mtnet_plugin  # noqa: F401  (registers the modules)
     cfg = Config.fromfile(config) if isinstance(config, str) else \
         copy.deepcopy(config)
     if cfg_options:

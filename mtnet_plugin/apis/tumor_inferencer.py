@@ -1,31 +1,23 @@
 """Python inference API for both tasks."""
 import copy
-import os
-import os.path as osp
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Iterator, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
 import torch.nn as nn
-from mmcv.transforms import Compose
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
-from mmengine.logging import print_log
 from mmengine.structures import PixelData
 from mmengine.registry import init_default_scope
-from mmseg.registry import TRANSFORMS
 
-from ..datasets.medical_volume import (DICOM_EXTENSIONS, NIFTI_EXTENSIONS,
-                                       MedicalVolume, is_dicom_series_dir,
-                                       is_medical_path, read_medical)
+from ..datasets.medical_volume import MedicalVolume, read_medical
 from .backends import build_backend
 from .inference import init_model, load_inference_weights
+from .inference_pipeline import (InferencePipeline, InputType, Unreadable,
+                                 VolumeSlice, list_images)
 
-IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff') + \
-    DICOM_EXTENSIONS + NIFTI_EXTENSIONS
 #: The fields of a result that ``tools/infer.py`` and the web page write
 #: as JSON (everything but the mask and the image).
 RECORD_KEYS = ('path', 'class_index', 'class_name', 'class_probs',
@@ -33,22 +25,6 @@ RECORD_KEYS = ('path', 'class_index', 'class_name', 'class_probs',
                'tumor_area_mm2')
 #: The extra fields of a slice of a volume.
 SLICE_KEYS = ('slice_index', 'num_slices')
-InputType = Union[str, np.ndarray]
-
-
-@dataclass
-class VolumeSlice:
-    """One slice of a scan read by ``read_medical`` (an inference input)."""
-    volume: MedicalVolume
-    index: int
-
-
-@dataclass
-class _Unreadable:
-    """An input that failed before its slices were known."""
-    path: str
-    error: Exception
-
 
 class TumorInferencer:
     """Segment the tumor and classify the image, for one image, an array, a
@@ -126,7 +102,6 @@ class TumorInferencer:
                  series_uid: Optional[str] = None,
                  tta: bool = False,
                  int8_options: Optional[dict] = None):
-        import mtnet_plugin  # noqa: F401
         self.series_uid = series_uid
         self.tta = tta
         if isinstance(model, nn.Module):
@@ -152,62 +127,15 @@ class TumorInferencer:
         meta = self.cfg.get('metainfo', None) or \
             self.cfg.train_dataloader.dataset.get('metainfo', {}) or {}
         self.cls_classes = list(meta.get('cls_classes', ('0', '1')))
-        pipeline = [
-            t for t in self.cfg.test_pipeline
-            if t['type'] not in ('LoadTumorAnnotations', 'LoadAnnotations')
-        ]
-        self.load_file = TRANSFORMS.build(pipeline[0])
-        self.load_array = TRANSFORMS.build(dict(type='LoadImageFromNDArray'))
-        self.transform = Compose(pipeline[1:])
+        self.pipeline = InferencePipeline(self.cfg, series_uid)
 
-    @staticmethod
-    def list_images(folder: str) -> List[str]:
-        """The inputs of a folder, sorted: image, DICOM and NIfTI files,
-        or the folder itself when it holds one DICOM series (only DICOM
-        files)."""
-        if is_dicom_series_dir(folder):
-            return [folder]
-        return sorted(
-            osp.join(folder, f) for f in os.listdir(folder)
-            if f.lower().endswith(IMG_EXTENSIONS))
+    list_images = staticmethod(list_images)
 
     def _expand(self, inputs) -> Iterator:
-        """Inputs one by one; a DICOM or NIfTI input is read here (lazily,
-        as the read-ahead reaches it) and becomes its slices."""
-        if isinstance(inputs, str) and osp.isdir(inputs):
-            inputs = self.list_images(inputs)
-        elif isinstance(inputs, (str, np.ndarray, MedicalVolume)):
-            inputs = [inputs]
-        for item in inputs:
-            if isinstance(item, str) and is_medical_path(item):
-                try:
-                    item = read_medical(item, series_uid=self.series_uid)
-                except Exception as e:  # counted and reported by the caller
-                    yield _Unreadable(item, e)
-                    continue
-            if isinstance(item, MedicalVolume):
-                for warning in item.warnings:
-                    print_log(warning, logger='current', level=30)
-                for i in range(item.num_slices):
-                    yield VolumeSlice(item, i)
-            else:
-                yield item
+        return self.pipeline.expand(inputs)
 
     def _prepare(self, item):
-        """(packed sample, the image as loaded: (H, W, 3) uint8 BGR)."""
-        if isinstance(item, _Unreadable):
-            raise item.error
-        if isinstance(item, VolumeSlice):
-            results = self.load_array(dict(img=item.volume.slice_bgr(
-                item.index)))
-        elif isinstance(item, np.ndarray):
-            img = item if item.ndim == 3 else np.repeat(
-                item[..., None], 3, axis=2)
-            results = self.load_array(dict(img=img))
-        else:
-            results = self.load_file(dict(img_path=item))
-        image = results['img']
-        return self.transform(results), image
+        return self.pipeline.prepare(item)
 
     def _prepared(self, items: list) -> Iterator[tuple]:
         """(item, (sample, image) or None, error or None) in input order;
@@ -238,8 +166,7 @@ class TumorInferencer:
     def collate(self, inputs: Union[InputType, Sequence[InputType]]) -> dict:
         """The test pipeline's batch of ``inputs``: what ``model.test_step``
         (the ``predict()`` path of ``tools/test.py``) takes."""
-        return pseudo_collate(
-            [self._prepare(x)[0] for x in self._expand(inputs)])
+        return self.pipeline.collate(inputs)
 
     def infer_volume(self, volume: Union[str, MedicalVolume],
                      batch_size: int = 8) -> dict:
@@ -387,7 +314,7 @@ class TumorInferencer:
     def _path(item) -> Optional[str]:
         if isinstance(item, VolumeSlice):
             return item.volume.path
-        if isinstance(item, _Unreadable):
+        if isinstance(item, Unreadable):
             return item.path
         return item if isinstance(item, str) else None
 
