@@ -35,12 +35,12 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
 import cv2
-from mmengine.utils import ProgressBar
 
 from mtnet_plugin.apis import BACKENDS, TumorInferencer
 from mtnet_plugin.apis.tumor_inferencer import RECORD_KEYS, SLICE_KEYS
 from mtnet_plugin.datasets.medical_volume import write_mask_nifti
 from mtnet_plugin.engine.hooks import draw_overlay
+from mtnet_plugin.utils.progress import progress
 
 
 def parse_args(argv=None):
@@ -157,7 +157,9 @@ def main(argv=None):
           f'{args.batch_size}', file=sys.stderr)
     records, failed, volumes, futures = [], [], [], deque()
     slices = []  # results of the volume being read
-    bar = ProgressBar(len(files), file=sys.stderr) if len(files) > 1 else None
+    # a bar on a terminal, a line per 10 % in a log
+    bar = progress(len(files), sys.stderr, 'inputs') if len(files) > 1 \
+        else None
     t0 = time.perf_counter()
     with ThreadPoolExecutor(max(1, args.num_workers)) as writer:
         for res in inferencer.iter_results(
