@@ -1,9 +1,6 @@
-# The schedule of the shipped weights: EfficientMTNet at 640x640 on the real
-# train split, validated on valid/, trained on one NVIDIA H200 (fp32).
-# Differences from efficient_mtnet_640.py, to fit a 15-minute GPU lease:
-# batch 16, AdamW lr 1e-3 with 100-iteration warm-up and cosine decay over
-# 50 epochs (instead of 100 epochs at 1e-4 with plateau LR), validation every
-# 2 epochs, no early stopping.
+# EfficientMTNet at 640x640 for one GPU (fp32): batch 16, AdamW lr 1e-3 with
+# 100 iterations of warm-up and cosine decay over 50 epochs, validation
+# every 2 epochs, no early stopping.
 _base_ = ['../efficient_mtnet_640.py']
 train_dataloader = dict(batch_size=16, num_workers=12)
 val_dataloader = dict(batch_size=8, num_workers=8)

@@ -1,7 +1,6 @@
-# Ablation of the shipped recipe (efficient_mtnet_1xb8-45e_brain-tumor-
-# 320x320.py): scale jitter 0.75-1.25 with random 320x320 crops, from a
-# 400x400 cache. Trained first, same seed; it scored lower on valid/ (README
-# of this folder), so the recipe does without it.
+# The 320x320 recipe with scale jitter 0.75-1.25 and random 320x320 crops
+# from a 400x400 cache. valid tumor Dice 74.83 against the recipe's 75.86 on
+# the same seed (docs/ablations.md).
 _base_ = ['./efficient_mtnet_1xb8-45e_brain-tumor-320x320.py']
 cache_size = (400, 400)  # the largest scale the jitter asks for
 train_pipeline = [

@@ -66,3 +66,25 @@ def test_metafile_matches_repository_and_readme(metafile):
         prefix = re.search(r'-([0-9a-f]{8})\.pth$', weights).group(1)
         assert sha.startswith(prefix), (weights, sha[:8])
         assert row[col['weights']] == f'`{osp.basename(weights)}`'
+
+
+ZOO_READMES = sorted(glob.glob(osp.join(REPO, 'configs', '*', 'README.md')))
+
+
+@pytest.mark.parametrize('readme', ZOO_READMES,
+                         ids=[osp.basename(osp.dirname(r)) for r in ZOO_READMES])
+def test_zoo_readme_has_mmsegs_shape(readme):
+    """Title, Abstract, Results and models, Citation (with BibTeX), and
+    short: history and ablations live in docs/."""
+    text = open(readme, encoding='utf-8').read()
+    assert len(text.encode()) <= 10 * 1024, f'{len(text.encode())} bytes'
+    assert text.startswith('# ')
+    heads = re.findall(r'^## (.+)$', text, flags=re.M)
+    for needed in ('Abstract', 'Results and models', 'Citation'):
+        assert needed in heads, heads
+    assert heads.index('Abstract') < heads.index('Results and models') < \
+        heads.index('Citation')
+    citation = text.split('## Citation', 1)[1]
+    entries = re.findall(r'@\w+\{(\w+),', citation)
+    assert entries and all(
+        re.search(r'title=\{[^}]+', e) for e in citation.split('@')[1:])
