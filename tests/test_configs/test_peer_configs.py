@@ -22,6 +22,8 @@ SHIPPED_CFG = osp.join(REPO, 'configs', 'efficient_mtnet',
 PEERS = [
     osp.join(REPO, 'configs', 'fast_scnn',
              'fast_scnn_1xb8-45e_brain-tumor-320x320.py'),
+    osp.join(REPO, 'configs', 'bisenetv2',
+             'bisenetv2_1xb8-45e_brain-tumor-320x320.py'),
 ]
 #: What a segmentation-only peer changes, by design: its model, its
 #: evaluator (no classification metrics) and the checkpoint rule.
