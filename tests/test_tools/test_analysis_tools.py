@@ -122,3 +122,42 @@ def test_benchmark_runs_the_peer_through_the_same_backends(
     with pytest.raises(SystemExit):  # the peer's export is batch 1
         benchmark.parse_args([config, '--batch-size', '4', '--backend',
                               'onnxruntime', '--compare', peer])
+
+
+def test_benchmark_times_several_peers_with_their_weights(
+        shipped, tmp_path, capsys):
+    """--compare takes several peers and --compare-checkpoint their
+    weights ('none': random), loaded strictly; every peer gets its own
+    line and ratio."""
+    pytest.importorskip('onnxruntime')
+    import shutil
+
+    from mmseg.registry import MODELS
+
+    from mtnet_plugin.utils import CheckpointMismatchError
+    config, ckpt = shipped
+    copy = str(tmp_path / osp.basename(ckpt))
+    shutil.copy(ckpt, copy)
+    peers = [osp.join(REPO, 'configs', 'fast_scnn', n) for n in (
+        'fast_scnn_brain-tumor-640x640.py',
+        'fast_scnn_1xb8-45e_brain-tumor-320x320.py')]
+    weights = str(tmp_path / 'peer.pth')
+    torch.save(dict(state_dict=MODELS.build(
+        Config.fromfile(peers[1]).model).state_dict()), weights)
+    with pytest.raises(SystemExit):  # one checkpoint per peer
+        benchmark.parse_args([config, '--compare', *peers,
+                              '--compare-checkpoint', weights])
+    common = [config, copy, '--shape', '64', '64', '--repeat', '2',
+              '--warmup', '1', '--block', '1', '--threads', '1',
+              '--backend', 'onnxruntime']
+    benchmark.main(common + ['--compare', *peers, '--compare-checkpoint',
+                             'none', weights])
+    out = capsys.readouterr().out
+    for peer in peers:
+        assert f'{peer} [onnxruntime]: median' in out
+    assert 'ratio [onnxruntime] / compare [onnxruntime]' in out
+    assert 'ratio [onnxruntime] / compare2 [onnxruntime]' in out
+    # our checkpoint given as the peer's is refused, naming it
+    with pytest.raises(CheckpointMismatchError, match=osp.basename(copy)):
+        benchmark.main(common + ['--compare', peers[1],
+                                 '--compare-checkpoint', copy])

@@ -10,10 +10,11 @@ so all see the same machine state. The peer (``--compare``) runs through
 the same backends as the model (its own ONNX export, fp32 and int8, for the
 onnxruntime ones), and the ratio of medians per backend is printed.
 
-The peer has random weights (seed 0; no trained peer is shipped): its
-timings are real, its masks are not, so its int8 file skips the load-time
+Peers (``--compare``, one or more configs) have random weights (seed 0)
+unless ``--compare-checkpoint`` gives theirs: timings do not depend on the
+weights, and a peer without weights skips its int8 file's load-time
 agreement check. int8 calibrates on ``--num-calib`` images of the model
-config's training set (or ``--calib-images``), the peer on the same ones.
+config's training set (or ``--calib-images``), the peers on the same ones.
 
 Examples:
     # CPU, batch 1, 2 threads: every backend against mmseg's Fast-SCNN
@@ -21,6 +22,11 @@ Examples:
         --device cpu --threads 2 --repeat 30 \
         --backend pytorch onnxruntime onnxruntime-int8 \
         --compare configs/fast_scnn/fast_scnn_brain-tumor-640x640.py
+    # the trained peers with their weights, at the shipped input size
+    python tools/analysis_tools/benchmark.py CONFIG CKPT --shape 320 320 \
+        --threads 2 --backend onnxruntime onnxruntime-int8 \
+        --compare PEER_CONFIG [PEER_CONFIG ...] \
+        --compare-checkpoint PEER_CKPT [PEER_CKPT ...]
     # and the infer CLI end to end on a folder (median of 3 runs)
     python tools/analysis_tools/benchmark.py CONFIG CKPT --threads 2 \
         --backend onnxruntime --folder data/some_640px_jpegs --repeat 0
@@ -136,9 +142,17 @@ def folder_images_per_s(args, backend, runs):
     return float(np.median(rates)), rates, float(np.median(peaks))
 
 
+def peer_prefixes(configs) -> dict:
+    """Key prefix of each peer -> its config: 'compare' for the first,
+    'compare2', 'compare3', ... for the others."""
+    return {('compare' if i == 0 else f'compare{i + 1}'): c
+            for i, c in enumerate(configs or [])}
+
+
 def peer_backends(args, model, backend):
-    """The peer (``args.compare``, random weights, seed 0) through each
-    backend of ``args.backend``: key 'compare [name]' -> callable.
+    """Each peer (``args.compare``; its ``--compare-checkpoint`` weights,
+    else random weights, seed 0) through each backend of ``args.backend``:
+    key '<prefix> [name]' -> callable (prefixes: :func:`peer_prefixes`).
 
     Its onnxruntime export is static, (1, 3, *args.shape), through
     ``torch.export`` (dynamo): mmseg's Fast-SCNN pools to 3x3 and 6x6 bins
@@ -153,29 +167,34 @@ def peer_backends(args, model, backend):
     import tempfile
 
     from mtnet_plugin.apis import export_onnx
-    torch.manual_seed(0)
-    peer = build(args.compare, None, None, args.device, args.channels_last)
-    pipeline = copy.deepcopy(model.cfg.test_pipeline)
-    for t in pipeline:
-        if t['type'] == 'Resize':
-            t['scale'] = tuple(args.shape[::-1])  # (W, H)
-    peer.cfg.test_pipeline = pipeline
-    peer.cfg.setdefault('train_dataloader', model.cfg.train_dataloader)
-    fns, fp32 = {}, None
-    if any(n.startswith('onnxruntime') for n in args.backend):
-        tmp = tempfile.mkdtemp(prefix='benchmark-peer-')
-        atexit.register(shutil.rmtree, tmp, ignore_errors=True)
-        fp32 = export_onnx(peer, osp.join(tmp, 'peer.onnx'), args.shape,
-                           dynamic=False, dynamo=True)
-    for name in args.backend:
-        key = f'compare [{name}]'
-        if name == 'onnxruntime-int8':  # random weights: time, not masks
-            fns[key] = backend(name, peer, key, None, fp32_file=fp32,
-                               cache_dir=osp.dirname(fp32), check=False)
-        else:
-            fns[key] = backend(name, peer, key, None,
-                               onnx_file=fp32 if name == 'onnxruntime'
-                               else None)
+    tmp = tempfile.mkdtemp(prefix='benchmark-peer-')
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)
+    checkpoints = [None if c in (None, 'none') else c for c in (
+        args.compare_checkpoint or [None] * len(args.compare))]
+    fns = {}
+    for (prefix, config), ckpt in zip(peer_prefixes(args.compare).items(),
+                                      checkpoints):
+        torch.manual_seed(0)
+        peer = build(config, ckpt, None, args.device, args.channels_last)
+        pipeline = copy.deepcopy(model.cfg.test_pipeline)
+        for t in pipeline:
+            if t['type'] == 'Resize':
+                t['scale'] = tuple(args.shape[::-1])  # (W, H)
+        peer.cfg.test_pipeline = pipeline
+        peer.cfg.train_dataloader = model.cfg.train_dataloader
+        fp32 = None
+        if any(n.startswith('onnxruntime') for n in args.backend):
+            fp32 = export_onnx(peer, osp.join(tmp, f'{prefix}.onnx'),
+                               args.shape, dynamic=False, dynamo=True)
+        for name in args.backend:
+            key = f'{prefix} [{name}]'
+            if name == 'onnxruntime-int8':  # random weights: no mask check
+                fns[key] = backend(name, peer, key, None, fp32_file=fp32,
+                                   cache_dir=tmp, check=ckpt is not None)
+            else:
+                fns[key] = backend(name, peer, key, None,
+                                   onnx_file=fp32 if name == 'onnxruntime'
+                                   else None)
     return fns
 
 
@@ -218,9 +237,12 @@ def parse_args(argv=None):
     prec.add_argument('--bf16', action='store_true',
                       help='bf16 autocast (PyTorch backends and the peer)')
     p.add_argument('--channels-last', action='store_true')
-    p.add_argument('--compare', default=None,
-                   help='a peer model config (random weights), run through '
-                   'the same backends, timed alternately')
+    p.add_argument('--compare', nargs='+', default=None,
+                   help='peer model configs, run through the same backends, '
+                   'timed alternately')
+    p.add_argument('--compare-checkpoint', nargs='+', default=None,
+                   help='the peers\' weights, one per --compare config '
+                   '(\'none\' or default: random weights)')
     p.add_argument('--folder', default=None,
                    help='also run tools/infer.py on this folder per backend '
                    'and report its images/s (needs CHECKPOINT)')
@@ -233,6 +255,10 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     if args.folder and not args.checkpoint:
         p.error('--folder needs CHECKPOINT')
+    if args.compare_checkpoint and (not args.compare or len(
+            args.compare_checkpoint) != len(args.compare)):
+        p.error('--compare-checkpoint needs one checkpoint per --compare '
+                'config')
     if args.compare and args.batch_size != 1 and any(
             b.startswith('onnxruntime') for b in args.backend):
         p.error('the peer\'s ONNX export is static at batch 1: '
@@ -298,16 +324,20 @@ def main(argv=None):
     if args.repeat > 0:
         stats = run(fns, args.shape, args.batch_size, args.device,
                     args.repeat, args.warmup, args.channels_last, args.block)
+        prefixes = peer_prefixes(args.compare)
         for key, s in stats.items():
-            label = key.replace('compare', args.compare or '') if \
-                key.startswith('compare') else f'{args.config} [{key}]'
+            prefix = key.split(' [')[0]
+            label = key.replace(prefix, prefixes[prefix]) if \
+                prefix in prefixes else f'{args.config} [{key}]'
             print(f'{label}: median {s["median_ms"]:.2f} ms, p90 '
                   f'{s["p90_ms"]:.2f} ms, {s["images_per_s"]:.1f} images/s')
         for key in stats:
-            peer = f'compare [{key.split(" eval_steps")[0]}]'
-            if peer in stats and not key.startswith('compare'):
-                ratio = stats[key]['median_ms'] / stats[peer]['median_ms']
-                print(f'ratio [{key}] / {peer} (medians): {ratio:.2f}')
+            for prefix in prefixes:
+                peer = f'{prefix} [{key.split(" eval_steps")[0]}]'
+                if peer in stats and key.split(' [')[0] not in prefixes:
+                    ratio = stats[key]['median_ms'] / stats[peer][
+                        'median_ms']
+                    print(f'ratio [{key}] / {peer} (medians): {ratio:.2f}')
         if 'onnxruntime' in stats and 'onnxruntime-int8' in stats:
             ratio = stats['onnxruntime-int8']['median_ms'] / stats[
                 'onnxruntime']['median_ms']
