@@ -49,6 +49,7 @@ def build_inferencer(args, tmp_dir):
     nowhere else)."""
     from mtnet_plugin.apis import (TumorInferencer, default_backend,
                                    export_onnx, init_model, onnx_cache_path)
+    from mtnet_plugin.apis.backends import fastest_onnxruntime
     from mtnet_plugin.apis.inference import inference_input_shape
     model = init_model(args.config, args.checkpoint, args.device)
     backend = args.backend
@@ -62,6 +63,13 @@ def build_inferencer(args, tmp_dir):
                                     inference_input_shape(model.cfg))
         if backend == 'onnxruntime-int8':  # quantize that file, once
             int8_options = dict(fp32_file=onnx_file, cache_dir=tmp_dir)
+            if args.backend == 'auto':  # int8 only if faster on this CPU
+                chosen = fastest_onnxruntime(model, args.checkpoint,
+                                             int8_options=int8_options,
+                                             fp32_file=onnx_file)
+                return TumorInferencer(model, backend=chosen.name,
+                                       onnx_file=chosen.onnx_file,
+                                       num_workers=0)
             onnx_file = None
     return TumorInferencer(model, backend=backend, onnx_file=onnx_file,
                            num_workers=0, int8_options=int8_options)

@@ -533,7 +533,8 @@ def fastest_onnxruntime(model: nn.Module,
                         checkpoint: Optional[str] = None,
                         threads: Optional[int] = None,
                         int8_options: Optional[dict] = None,
-                        timings_file: Optional[str] = None):
+                        timings_file: Optional[str] = None,
+                        fp32_file: Optional[str] = None):
     """``auto`` between fp32 and int8 onnxruntime, where int8 meets the
     accuracy record: int8 only if it is faster on this CPU.
 
@@ -542,11 +543,13 @@ def fastest_onnxruntime(model: nn.Module,
     int8 file and size meet; the medians are kept in ``timings_file``
     (default :data:`AUTO_TIMINGS`) and reused. int8 runs if its median is
     at most :data:`AUTO_INT8_MAX_RATIO` of fp32's. One log line gives the
-    choice, both timings and where they come from.
+    choice, both timings and where they come from. ``fp32_file``: a float
+    export to run instead of the cached one (``int8_options`` may name it
+    as ``fp32_file`` too, with a ``cache_dir`` for the int8 file).
     """
     cfg = getattr(model, 'cfg', None)
     threads = threads or torch.get_num_threads()
-    fp32 = ONNXRuntimeBackend(model, None, checkpoint, threads)
+    fp32 = ONNXRuntimeBackend(model, fp32_file, checkpoint, threads)
     int8 = ONNXRuntimeInt8Backend(model, None, checkpoint, threads,
                                   **(int8_options or {}))
     h, w = inference_input_shape(cfg) if cfg is not None else (320, 320)
