@@ -19,7 +19,7 @@ PY := $(VENV)/bin/python
 
 export PYTHON VENV TORCH TORCH_INDEX_ARGS MMCV_CACHE
 
-.PHONY: env browser test test-fast demo clean-env
+.PHONY: env browser page test test-fast demo clean-env
 
 env:
 	@bash tools/setup_env.sh
@@ -28,7 +28,11 @@ env:
 browser:
 	@bash tools/misc/install_chromium.sh
 
-test: env browser
+# onnxruntime-web (npm ci, pinned) for the page that runs in the browser
+page:
+	@bash tools/misc/install_page_deps.sh
+
+test: env browser page
 	$(PY) -m pytest tests -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test-fast: env

@@ -35,7 +35,12 @@ setup(
     long_description_content_type='text/markdown',
     license='Apache-2.0',
     packages=find_packages(exclude=('configs', 'tools', 'tests')),
-    package_data={'mtnet_plugin.webdemo': ['index.html']},
+    package_data={
+        'mtnet_plugin.webdemo': [
+            'index.html', 'browser/index.html', 'browser/app.js',
+            'browser/package.json', 'browser/package-lock.json'
+        ]
+    },
     python_requires='>=3.8',
     # torch is installed separately (CPU or CUDA build of the user's choice).
     install_requires=parse_requirements('requirements/runtime.txt') +

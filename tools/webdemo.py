@@ -3,6 +3,12 @@ numbers.
 
     python tools/webdemo.py --config CONFIG --checkpoint CKPT \
         [--port 7860] [--host 127.0.0.1] [--backend auto] [--device cpu]
+    python tools/webdemo.py --page DIR [--port 7860] [--host 127.0.0.1]
+
+With ``--page`` it serves instead the static page built by
+``tools/deployment/build_browser_page.py``, which runs the model in the
+browser (no upload, no model in this process), with the headers that enable
+WebAssembly threads (Cross-Origin-Opener-Policy and -Embedder-Policy).
 
 Needs the demo extra (``pip install -e ".[demo]"``: FastAPI, uvicorn,
 python-multipart). It listens on 127.0.0.1 unless ``--host`` says otherwise.
@@ -25,8 +31,11 @@ from mtnet_plugin.apis import BACKENDS
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--config', required=True)
-    p.add_argument('--checkpoint', required=True)
+    p.add_argument('--config')
+    p.add_argument('--checkpoint')
+    p.add_argument('--page', default=None,
+                   help='serve this built browser page instead (no '
+                   '--config/--checkpoint)')
     p.add_argument('--port', type=int, default=7860)
     p.add_argument('--host', default='127.0.0.1',
                    help='address to listen on (0.0.0.0: every interface; '
@@ -40,7 +49,31 @@ def parse_args(argv=None):
     p.add_argument('--max-queue', type=int, default=32,
                    help='images allowed to wait for the model; more get '
                    '"busy"')
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.page is None and not (args.config and args.checkpoint):
+        p.error('--config and --checkpoint are required (or --page DIR)')
+    if args.page is not None and (args.config or args.checkpoint):
+        p.error('--page serves a built page: no --config/--checkpoint')
+    return args
+
+
+def serve_browser_page(args):
+    """Serve the built page until Ctrl-C or SIGTERM."""
+    import threading
+
+    from mtnet_plugin.webdemo.browser_page import serve_page
+    server = serve_page(args.page, args.host, args.port)
+    print(f'EfficientMTNet browser page on http://{args.host}:'
+          f'{server.server_address[1]}/ (from {args.page}; the model runs '
+          f'in the browser)', flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.shutdown()
 
 
 def build_inferencer(args, tmp_dir):
@@ -77,6 +110,8 @@ def build_inferencer(args, tmp_dir):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.page is not None:
+        return serve_browser_page(args)
     try:
         import fastapi  # noqa: F401  (create_app imports it)
         import uvicorn

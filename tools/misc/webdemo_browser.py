@@ -75,7 +75,9 @@ def stop_server(proc, timeout=30):
         proc.wait()
 
 
-def chrome_driver(profile_dir, size=(1200, 1000)):
+def chrome_driver(profile_dir, size=(1200, 1000), network_log=False):
+    """Headless Chromium under Selenium; ``network_log`` records the
+    browser's network events (``driver.get_log('performance')``)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     chrome, driver_exe = find_chrome()
@@ -84,7 +86,20 @@ def chrome_driver(profile_dir, size=(1200, 1000)):
     for flag in CHROME_FLAGS + (f'--user-data-dir={profile_dir}',
                                 f'--window-size={size[0]},{size[1]}'):
         opts.add_argument(flag)
+    if network_log:
+        opts.set_capability('goog:loggingPrefs', {'performance': 'ALL'})
     return webdriver.Chrome(service=Service(driver_exe), options=opts)
+
+
+def requested_urls(driver):
+    """Every URL the browser asked for since the last call (needs
+    ``network_log``)."""
+    urls = []
+    for entry in driver.get_log('performance'):
+        message = json.loads(entry['message'])['message']
+        if message.get('method') == 'Network.requestWillBeSent':
+            urls.append(message['params']['request']['url'])
+    return urls
 
 
 def open_page(driver, url, timeout=60):
