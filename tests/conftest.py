@@ -110,7 +110,9 @@ def shipped_checkpoint():
     """(config path, checkpoint path) of the weights in checkpoints/, or
     None. The config is the one named in the checkpoint's meta."""
     import glob
-    paths = sorted(glob.glob(osp.join(REPO, 'checkpoints', '*.pth')))
+    # the peers' published weights sit beside ours under their own names
+    paths = sorted(glob.glob(osp.join(REPO, 'checkpoints',
+                                      'efficient_mtnet_*.pth')))
     if not paths:
         return None
     assert len(paths) == 1, f'one shipped checkpoint expected: {paths}'
