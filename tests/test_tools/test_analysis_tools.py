@@ -161,3 +161,24 @@ def test_benchmark_times_several_peers_with_their_weights(
     with pytest.raises(CheckpointMismatchError, match=osp.basename(copy)):
         benchmark.main(common + ['--compare', peers[1],
                                  '--compare-checkpoint', copy])
+
+
+def test_profile_onnx_splits_the_time_by_operator(tmp_path, capsys):
+    pytest.importorskip('onnxruntime')
+    from mmseg.registry import MODELS
+
+    from mtnet_plugin.apis import export_onnx
+    model = MODELS.build(Config.fromfile(osp.join(
+        REPO, 'configs', '_base_', 'models', 'efficient_mtnet.py')).model)
+    model.eval()
+    onnx_file = export_onnx(model, str(tmp_path / 'm.onnx'), (64, 64))
+    tool = load_tool('analysis_tools/profile_onnx.py')
+    p = tool.main([onnx_file, '--shape', '64', '64', '--runs', '3',
+                   '--threads', '1'])
+    assert p['total_ms'] > 0
+    assert sum(p['by_op'].values()) == pytest.approx(p['total_ms'])
+    assert sum(p['by_node'].values()) == pytest.approx(p['total_ms'])
+    assert 'Conv' in p['by_op'] and max(p['by_op'], key=p['by_op'].get) in (
+        'Conv', 'FusedConv')
+    out = capsys.readouterr().out
+    assert 'ms of node time per run' in out and 'Conv' in out
