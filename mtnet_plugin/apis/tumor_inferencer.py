@@ -76,9 +76,10 @@ class TumorInferencer:
     Each result is a dict::
 
         mask            (H, W) uint8, 1 = tumor, at the input's size
-        class_index     int
-        class_name      str (``metainfo['cls_classes']``)
-        class_probs     list[float], softmax over the image classes
+        class_index     int (None for a segmentation-only model, e.g. an
+                        mmseg peer)
+        class_name      str (``metainfo['cls_classes']``), or None
+        class_probs     list[float], softmax over the image classes, or None
         tumor_area_px   int
         tumor_area_pct  float, percent of the image
         bbox            [x0, y0, x1, y1] (inclusive pixels) or None
@@ -234,12 +235,15 @@ class TumorInferencer:
         at the input's own size if ``seg_softmax`` else None, class
         probabilities (N, K)) of one collated batch."""
         data = self.model.data_preprocessor(data, False)
-        seg_logits, cls_logits = self.backend(data['inputs'])
+        # (seg, cls); a segmentation-only model (an mmseg peer) gives (seg, )
+        seg_logits, *cls_logits = self.backend(data['inputs'])
         samples = self.model.postprocess_result(seg_logits,
                                                 data['data_samples'])
         seg = [s.seg_logits.data.float().softmax(dim=0)
                for s in samples] if seg_softmax else None
-        return samples, seg, torch.softmax(cls_logits.float(), dim=1)
+        probs = torch.softmax(cls_logits[0].float(), dim=1) \
+            if cls_logits else None
+        return samples, seg, probs
 
     @torch.no_grad()
     def _run_batch(self, batch: list) -> List[dict]:
@@ -255,12 +259,13 @@ class TumorInferencer:
                 data_samples=copy.deepcopy(data['data_samples']))
             samples, seg, probs = self._logits(data, True)
             _, seg_f, probs_f = self._logits(flipped, True)
-            probs = (probs + probs_f) / 2
+            probs = (probs + probs_f) / 2 if probs is not None else None
             for s, a, b in zip(samples, seg, seg_f):
                 mean = (a + b.flip(-1)) / 2
                 s.pred_sem_seg = PixelData(
                     data=mean.argmax(dim=0, keepdim=True))
-        probs = probs.cpu().numpy()
+        probs = probs.cpu().numpy() if probs is not None else [None] * len(
+            samples)
         return [
             self._to_result(item, s, p)
             for (item, _), s, p in zip(batch, samples, probs)
@@ -321,7 +326,7 @@ class TumorInferencer:
     def _to_result(self, item, sample, probs: np.ndarray) -> dict:
         mask = (sample.pred_sem_seg.data[0] == 1).cpu().numpy().astype(
             np.uint8)
-        idx = int(probs.argmax())
+        idx = int(probs.argmax()) if probs is not None else None
         area = int(mask.sum())
         ys, xs = np.nonzero(mask)
         bbox = None if area == 0 else [
@@ -334,9 +339,9 @@ class TumorInferencer:
             path=self._path(item),
             mask=mask,
             class_index=idx,
-            class_name=self.cls_classes[idx]
+            class_name=None if idx is None else self.cls_classes[idx]
             if idx < len(self.cls_classes) else str(idx),
-            class_probs=[float(p) for p in probs],
+            class_probs=None if probs is None else [float(p) for p in probs],
             tumor_area_px=area,
             tumor_area_pct=100.0 * area / mask.size,
             bbox=bbox,

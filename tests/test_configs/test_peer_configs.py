@@ -149,3 +149,26 @@ def test_a_missing_data_root_names_the_file(peer, tmp_path, monkeypatch):
     with pytest.raises(FileNotFoundError,
                        match=f'{missing}/train/_annotations.coco.json'):
         DATASETS.build(cfg.train_dataloader.dataset)
+
+
+@pytest.mark.parametrize('peer', PEERS[:1], ids=osp.basename)
+def test_inferencer_and_error_analysis_take_a_peer(peer, tiny_data,
+                                                   tmp_path):
+    """A segmentation-only peer runs through TumorInferencer (masks, no
+    class) and analyze_errors.py (its breakdown, no accuracy), so every row
+    of the zoo is analysed the same way."""
+    from mtnet_plugin.apis import TumorInferencer
+    ckpt = _checkpoint(peer, tmp_path / 'peer.pth')
+    inf = TumorInferencer(peer, ckpt, backend='pytorch', num_workers=0)
+    results = inf(osp.join(tiny_data, 'valid'))
+    assert len(results) == 4
+    for r in results:
+        assert r['mask'].shape == (64, 64)
+        assert r['class_index'] is None and r['class_probs'] is None
+        assert r['tumor_area_px'] == int(r['mask'].sum())
+    report = load_tool('analysis_tools/analyze_errors.py').main([
+        peer, ckpt, '--backend', 'pytorch', '--cfg-options',
+        f'val_dataloader.dataset.data_root={tiny_data}'])
+    assert report['accuracy'] is None and report['wrong'] is None
+    assert report['images'] == 4
+    assert 0 <= report['tumor_Dice'] <= 100

@@ -76,18 +76,22 @@ def main(argv=None):
     for path, gt, label, res in zip(
             paths, masks, labels,
             inferencer.iter_results(paths, args.batch_size)):
+        classifies = res['class_index'] is not None  # not an mmseg peer
         row = dict(image=osp.basename(path), label=int(label),
-                   pred_class=int(res['class_index']),
-                   class_prob=round(max(res['class_probs']), 4))
+                   pred_class=int(res['class_index']) if classifies else None,
+                   class_prob=round(max(res['class_probs']), 4)
+                   if classifies else None)
         row.update(image_errors(res['mask'] == 1, gt))
         rows.append(row)
     report = summarize(rows, args.size_edges)
-    wrong = sum(r['label'] != r['pred_class'] for r in rows)
+    classified = [r for r in rows if r['pred_class'] is not None]
+    wrong = sum(r['label'] != r['pred_class'] for r in classified)
     report.update(
         config=args.config, checkpoint=args.checkpoint,
         dataset=cfg.val_dataloader.dataset.ann_file, tta=args.tta,
-        accuracy=round(100.0 * (1 - wrong / len(rows)), 2) if rows else None,
-        wrong=wrong,
+        accuracy=round(100.0 * (1 - wrong / len(classified)), 2)
+        if classified else None,
+        wrong=wrong if classified else None,
         label_ceiling={
             str(n): round(resolution_ceiling(masks, n), 2)
             for n in args.label_ceiling
