@@ -38,6 +38,26 @@ def _seeded_randomness():
     set_random_seed(0)  # random, numpy, torch (and CUDA where present)
 
 
+@pytest.fixture(autouse=True)
+def _loggers_write_to_open_streams():
+    """A tool run in-process (a Runner, an inferencer) leaves MMLogger
+    instances whose console handler holds the stream pytest captured for
+    that test, closed afterwards; a later test that logs through them would
+    print '--- Logging error ---' tracebacks. After each test such handlers
+    are pointed back at the real stderr."""
+    yield
+    import logging
+    import sys
+
+    from mmengine.logging import MMLogger
+    for logger in list(MMLogger._instance_dict.values()):
+        for handler in logger.handlers:
+            stream = getattr(handler, 'stream', None)
+            if isinstance(handler, logging.StreamHandler) and getattr(
+                    stream, 'closed', False):
+                handler.stream = sys.__stderr__  # setStream flushes the old
+
+
 def load_tool(rel):
     """A script under tools/ (``rel``, e.g. 'infer.py') as a module: its
     ``parse_args`` and ``main`` run in the test's process, without the
