@@ -178,7 +178,7 @@ def test_profile_onnx_splits_the_time_by_operator(tmp_path, capsys):
     assert p['total_ms'] > 0
     assert sum(p['by_op'].values()) == pytest.approx(p['total_ms'])
     assert sum(p['by_node'].values()) == pytest.approx(p['total_ms'])
-    assert 'Conv' in p['by_op'] and max(p['by_op'], key=p['by_op'].get) in (
-        'Conv', 'FusedConv')
+    assert 'Conv' in p['by_op']  # the largest share on an idle machine
+    assert any(n.startswith('/backbone/') for n in p['by_node'])
     out = capsys.readouterr().out
     assert 'ms of node time per run' in out and 'Conv' in out
