@@ -41,7 +41,7 @@ def test_calibrated_checkpoint_on_valid(shipped, real_data, tmp_path):
                         str(tmp_path / 'rel.png')])
     assert report['images'] == 429
     assert report['after']['NLL'] < report['before']['NLL']
-    assert report['after']['ECE'] < 0.01  # the target
+    assert report['after']['ECE'] < 0.01  # the calibration target
     assert report['after']['accuracy'] == report['before']['accuracy']
     (final, ) = [str(p) for p in tmp_path.glob('cal-*.pth')]
     ckpt = torch.load(final, map_location='cpu')
