@@ -91,6 +91,13 @@ def main():
     rank = int(os.environ.get('RANK', 0))
     print(f'[rank {rank}] training finished at iteration {runner.iter}',
           flush=True)
+    # leave the process group before the interpreter tears down its
+    # threads: a gloo group left to exit handlers can abort a rank at exit
+    # ("terminate called without an active exception")
+    if torch.distributed.is_available() and \
+            torch.distributed.is_initialized():
+        torch.distributed.barrier()
+        torch.distributed.destroy_process_group()
 
 
 if __name__ == '__main__':
