@@ -163,3 +163,18 @@ def test_webdemo_page_options(page):
     for bad in (['--page', page[2], '--config', page[0]], []):
         with pytest.raises(SystemExit):
             tool.parse_args(bad)
+
+
+def test_a_plain_static_host_runs_the_page_on_one_thread(page, slices,
+                                                         tmp_path):
+    """Without the isolation headers (any static file host) the page still
+    works, on one WebAssembly thread, with the same results."""
+    _need_browser()
+    config, ckpt, out_page, _ = page
+    tool = load_tool('deployment/browser_infer.py')
+    summary = tool.main([slices, '--config', config, '--checkpoint', ckpt,
+                         '--out-dir', str(tmp_path / 'o'), '--page',
+                         out_page, '--no-isolation'])
+    assert summary['page']['isolated'] is False
+    assert summary['page']['threads'] == 1
+    assert summary['outside_origin'] == [] and len(summary['results']) == 5

@@ -53,6 +53,9 @@ def parse_args(argv=None):
     p.add_argument('--page', default=None,
                    help='a page built by build_browser_page.py (default: '
                    'build one in a temporary folder)')
+    p.add_argument('--no-isolation', action='store_true',
+                   help='serve without the cross-origin isolation headers, '
+                   'as a plain static host does (the page runs one thread)')
     p.add_argument('--native', action='store_true',
                    help='also time native onnxruntime on the same file, '
                    'threads and inputs, and print the ratio')
@@ -71,7 +74,7 @@ def list_inputs(path):
 
 
 def run_page(page_dir, files, out_dir, threads=None, int8=False,
-             timeout=120):
+             timeout=120, isolate=True):
     """Serve ``page_dir``, open it in headless Chromium, give it ``files``
     one by one; returns (results, skipped, info, urls)."""
     from selenium.webdriver.common.by import By
@@ -83,7 +86,7 @@ def run_page(page_dir, files, out_dir, threads=None, int8=False,
         raise RuntimeError('headless Chromium and chromedriver are needed '
                            '(Debian: apt-get install chromium '
                            'chromium-driver; make browser)')
-    server = serve_page(page_dir)
+    server = serve_page(page_dir, isolate=isolate)
     origin = f'http://127.0.0.1:{server.server_address[1]}'
     query = [f'threads={threads}'] if threads else []
     query += ['model=int8'] if int8 else []
@@ -181,7 +184,8 @@ def main(argv=None):
         page_size.update({f'ort/{f}': osp.getsize(osp.join(page, 'ort', f))
                           for f in os.listdir(osp.join(page, 'ort'))})
         results, skipped, info, urls, origin = run_page(
-            page, files, args.out_dir, args.threads, args.int8, args.timeout)
+            page, files, args.out_dir, args.threads, args.int8, args.timeout,
+            not args.no_isolation)
         info['download_bytes'] = sum(page_size.values())
         if args.native and results:
             info['native_run_ms'] = time_native(
