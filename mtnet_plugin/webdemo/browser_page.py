@@ -153,6 +153,20 @@ class _Handler(SimpleHTTPRequestHandler):
         pass
 
 
+class _Server(ThreadingHTTPServer):
+    """A browser that stops reading (a reload, a closed tab) resets its
+    connection: not an error worth a traceback."""
+
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        import sys
+        if isinstance(sys.exc_info()[1], (ConnectionResetError,
+                                          BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
+
+
 def serve_page(folder: str, host: str = '127.0.0.1', port: int = 0,
                isolate: bool = True) -> ThreadingHTTPServer:
     """A server for the page's ``folder`` running in a daemon thread
@@ -164,6 +178,6 @@ def serve_page(folder: str, host: str = '127.0.0.1', port: int = 0,
             f'{folder} is not a built page (no page_config.json): build it '
             f'with tools/deployment/build_browser_page.py')
     handler = partial(_Handler, directory=folder, isolate=isolate)
-    server = ThreadingHTTPServer((host, port), handler)
+    server = _Server((host, port), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server

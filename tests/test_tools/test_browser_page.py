@@ -86,6 +86,8 @@ def test_page_server_sends_isolation_headers(page):
     try:
         base = f'http://127.0.0.1:{server.server_address[1]}/'
         r = urllib.request.urlopen(base + 'ort/ort-wasm-simd-threaded.wasm')
+        body = r.read()
+        assert body[:4] == b'\0asm'  # a WebAssembly module, whole
         assert r.headers['Cross-Origin-Opener-Policy'] == 'same-origin'
         assert r.headers['Cross-Origin-Embedder-Policy'] == 'require-corp'
         assert r.headers['Content-Type'] == 'application/wasm'
