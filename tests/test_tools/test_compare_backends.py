@@ -95,3 +95,21 @@ def test_int8_record_is_what_auto_reads(checkpoint, synthetic_root,
     with pytest.raises(SystemExit):
         compare_backends.parse_args([CONFIG, ckpt, '--backend', 'pytorch',
                                      'onnxruntime', '--record'])
+
+
+def test_box_iou_between_backends():
+    import numpy as np
+
+    from ..conftest import load_tool
+    tool = load_tool('analysis_tools/compare_backends.py')
+    a = np.zeros((10, 10), bool)
+    a[2:6, 2:6] = True  # box (2, 2, 5, 5): 16 px
+    b = np.zeros((10, 10), bool)
+    b[4:8, 4:8] = True  # overlaps a on (4, 4, 5, 5): 4 px
+    assert tool.mask_box(a) == (2, 2, 5, 5)
+    assert tool.box_iou(tool.mask_box(a), tool.mask_box(b)) == \
+        pytest.approx(4 / 28)
+    assert tool.box_iou(tool.mask_box(a), tool.mask_box(a)) == 1.0
+    empty = np.zeros((10, 10), bool)
+    assert tool.box_iou(tool.mask_box(empty), tool.mask_box(empty)) == 1.0
+    assert tool.box_iou(tool.mask_box(a), tool.mask_box(empty)) == 0.0

@@ -63,6 +63,24 @@ def mask_dice(a: np.ndarray, b: np.ndarray) -> float:
     return 1.0 if total == 0 else 2.0 * int((a & b).sum()) / total
 
 
+def mask_box(mask: np.ndarray):
+    """[x0, y0, x1, y1] (inclusive) of a mask's tumor pixels, or None."""
+    ys, xs = np.nonzero(mask)
+    return None if xs.size == 0 else (xs.min(), ys.min(), xs.max(), ys.max())
+
+
+def box_iou(a, b) -> float:
+    """IoU of two inclusive pixel boxes; two empty masks agree (1), one
+    empty and one not do not (0)."""
+    if a is None or b is None:
+        return float(a is None and b is None)
+    w = min(a[2], b[2]) - max(a[0], b[0]) + 1
+    h = min(a[3], b[3]) - max(a[1], b[1]) + 1
+    inter = max(w, 0) * max(h, 0)
+    area = lambda r: (r[2] - r[0] + 1) * (r[3] - r[1] + 1)  # noqa: E731
+    return inter / (area(a) + area(b) - inter)
+
+
 def scores(preds, classes, masks, labels) -> dict:
     inter = sum(int((p & g).sum()) for p, g in zip(preds, masks))
     area_p = sum(int(p.sum()) for p in preds)
@@ -155,6 +173,9 @@ def main(argv=None):
             base = scores(ref['masks'], ref['classes'], masks, labels)
             s['against'] = ref_name
             s['same_class'] = int(same.sum())
+            boxes = np.array([box_iou(mask_box(a), mask_box(b)) for a, b in
+                              zip(ref['masks'], run['masks'])])
+            s['box_iou_mean'] = round(float(boxes.mean()), 4)
             s['mask_dice_median'] = round(float(np.median(dice)), 4)
             s['mask_dice_p05'] = round(float(np.percentile(dice, 5)), 4)
             s['mask_dice_min'] = round(float(dice.min()), 4)
@@ -172,6 +193,7 @@ def main(argv=None):
                     class_backend=int(run['classes'][i]),
                     same_class=bool(same[i]),
                     mask_dice_between=round(float(dice[i]), 4),
+                    box_iou_between=round(float(boxes[i]), 4),
                     tumor_px_ref=int(ref['masks'][i].sum()),
                     tumor_px_backend=int(run['masks'][i].sum()),
                     dice_vs_truth_ref=round(
@@ -186,7 +208,8 @@ def main(argv=None):
                 f'({s["wrong"]} wrong)')
         if 'against' in s:
             line += (f'; against {s["against"]}: same class '
-                     f'{s["same_class"]}/{len(paths)}, mask Dice median '
+                     f'{s["same_class"]}/{len(paths)}, mean box IoU '
+                     f'{s["box_iou_mean"]:.4f}, mask Dice median '
                      f'{s["mask_dice_median"]:.4f}, min '
                      f'{s["mask_dice_min"]:.4f}; rule (Dice within '
                      f'{DICE_TOLERANCE}, accuracy within '
