@@ -6,9 +6,8 @@
 # too). Its four FCN auxiliary heads share the recipe's auxiliary weight
 # (0.1 each, 0.4 in all).
 _base_ = [
-    'mmseg::_base_/models/bisenetv2.py', '../_base_/models/segmentation_peer.py',
-    '../_base_/datasets/brain_tumor_coco_320x320.py',
-    '../_base_/schedules/schedule_45e.py', '../_base_/default_runtime.py'
+    'mmseg::_base_/models/bisenetv2.py',
+    '../_base_/segmentation_peer_320x320.py'
 ]
 norm_cfg = _base_.peer_norm_cfg
 aux_loss = dict(
@@ -26,7 +25,3 @@ model = dict(
         dict(head, norm_cfg=norm_cfg, num_classes=2, loss_decode=aux_loss)
         for head in _base_.model.auxiliary_head
     ])
-val_evaluator = [dict(type='TumorIoUMetric', iou_metrics=['mIoU', 'mDice'])]
-test_evaluator = val_evaluator
-default_hooks = dict(checkpoint=dict(save_best='tumor_Dice'))
-tta_model = dict(type='SegTTAModel')

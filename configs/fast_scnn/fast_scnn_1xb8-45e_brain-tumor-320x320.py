@@ -1,7 +1,7 @@
 # mmseg's Fast-SCNN trained on the brain-tumor export with EfficientMTNet's
 # recipe (efficient_mtnet_1xb8-45e_brain-tumor-320x320.py): the same data
 # pipeline at 320x320, schedule, optimizer, EMA, seed and losses
-# (configs/_base_/models/segmentation_peer.py). It segments only, so:
+# (configs/_base_/segmentation_peer_320x320.py). It segments only, so:
 # - no classification head and no classification metrics; the best
 #   checkpoint is kept by tumor Dice (the recipe's rule is the mean of tumor
 #   Dice and image accuracy);
@@ -10,9 +10,8 @@
 # - mmseg's own heads (depthwise-separable FCN decode head, FCN auxiliary
 #   heads on its two other outputs, 0.2 each) with the recipe's losses.
 _base_ = [
-    'mmseg::_base_/models/fast_scnn.py', '../_base_/models/segmentation_peer.py',
-    '../_base_/datasets/brain_tumor_coco_320x320.py',
-    '../_base_/schedules/schedule_45e.py', '../_base_/default_runtime.py'
+    'mmseg::_base_/models/fast_scnn.py',
+    '../_base_/segmentation_peer_320x320.py'
 ]
 norm_cfg = _base_.peer_norm_cfg
 aux_loss = dict(
@@ -30,7 +29,3 @@ model = dict(
         dict(head, norm_cfg=norm_cfg, num_classes=2, loss_decode=aux_loss)
         for head in _base_.model.auxiliary_head
     ])
-val_evaluator = [dict(type='TumorIoUMetric', iou_metrics=['mIoU', 'mDice'])]
-test_evaluator = val_evaluator
-default_hooks = dict(checkpoint=dict(save_best='tumor_Dice'))
-tta_model = dict(type='SegTTAModel')
