@@ -125,6 +125,7 @@ def test_browser_results_equal_infer_and_stay_on_the_machine(
     ref = TumorInferencer(config, ckpt, backend='onnxruntime', num_workers=0)
     for r in results:
         assert set(RECORD_KEYS) <= set(r) and r['latency_ms'] > 0
+        assert r['latency_ms'] >= r['run_ms'] + r['pre_ms'] > 0 <= r['post_ms']
         (want, ) = ref(r['path'])
         mask = cv2.imread(str(out / r['mask']), cv2.IMREAD_GRAYSCALE) > 127
         assert r['class_index'] == want['class_index']

@@ -123,7 +123,8 @@ def run_page(page_dir, files, out_dir, threads=None, int8=False,
                     continue
                 record = dict(r['record'], path=path,
                               latency_ms=r['latency_ms'],
-                              run_ms=r['run_ms'])
+                              run_ms=r['run_ms'], pre_ms=r['pre_ms'],
+                              post_ms=r['post_ms'])
                 name = osp.splitext(osp.basename(path))[0] + '_mask.png'
                 with open(osp.join(out_dir, name), 'wb') as f:
                     f.write(base64.b64decode(r['mask_png'].split(',', 1)[1]))

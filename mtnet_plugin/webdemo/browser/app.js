@@ -198,15 +198,18 @@ async function main() {
     const runStart = performance.now();
     const out = await session.run({[cfg.input_name]: input});
     const runMs = performance.now() - runStart;
+    const preMs = runStart - start;
     const seg = out[cfg.output_names[0]], cls = out[cfg.output_names[1]];
     const [, C, h, w] = seg.dims;
     const mask = logitsToMask(seg.data, C, h, w, bitmap.height, bitmap.width, tumor);
     const probs = softmax(Array.from(cls.data));
     const classIndex = probs.indexOf(Math.max(...probs));
+    // ImageBitmap's width/height are DOM getters: read them once, not per pixel
+    const iw = bitmap.width, ih = bitmap.height;
     let area = 0, x0 = Infinity, y0 = Infinity, x1 = -1, y1 = -1;
-    for (let y = 0; y < bitmap.height; y++) {
-      for (let x = 0; x < bitmap.width; x++) {
-        if (mask[y * bitmap.width + x]) {
+    for (let y = 0; y < ih; y++) {
+      for (let x = 0; x < iw; x++) {
+        if (mask[y * iw + x]) {
           area++;
           if (x < x0) x0 = x; if (x > x1) x1 = x;
           if (y < y0) y0 = y; if (y > y1) y1 = y;
@@ -226,7 +229,8 @@ async function main() {
       tumor_area_mm2: null,
     };
     drawCard(name, bitmap, rgba, mask, record, ms);
-    const r = {record, latency_ms: ms, run_ms: runMs,
+    const r = {record, latency_ms: ms, run_ms: runMs, pre_ms: preMs,
+               post_ms: ms - preMs - runMs,
                mask_png: maskPNG(mask, bitmap.width, bitmap.height)};
     results.push(r);
     return r;
