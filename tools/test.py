@@ -61,13 +61,6 @@ def parse_args(argv=None):
     return args
 
 
-def unwrap(model):
-    """The segmentor inside a TTA or distributed wrapper."""
-    while hasattr(model, 'module'):
-        model = model.module
-    return model
-
-
 def main(argv=None):
     """Run the test; returns the metrics. A checkpoint that does not fit
     raises :class:`CheckpointMismatchError` (one line)."""
@@ -101,7 +94,7 @@ def main(argv=None):
             'does not fit the model keeps its initial weights',
             logger='current', level=logging.WARNING)
     else:
-        check_checkpoint_fits(unwrap(runner.model), args.checkpoint,
+        check_checkpoint_fits(runner.model, args.checkpoint,
                               args.config)
     metrics = runner.test()
     width = max(len(k) for k in metrics)

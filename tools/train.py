@@ -53,8 +53,6 @@ def parse_args():
 def log_load_from_summary(model, checkpoint):
     """One line on how ``load_from`` (fine-tuning) fits the model; the load
     itself stays mmengine's lenient one."""
-    while hasattr(model, 'module'):
-        model = model.module
     mismatches = checkpoint_mismatches(model, read_state_dict(checkpoint)[0],
                                        ignore_prefixes=())
     summary = describe_mismatches(mismatches)

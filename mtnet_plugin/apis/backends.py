@@ -254,11 +254,6 @@ class ONNXRuntimeBackend:
             path = osp.join(
                 CACHE_DIR, f'weights-{h.hexdigest()[:8]}-'
                 f'{model_signature(cfg.model if cfg else None)[:8]}.onnx')
-        if osp.isfile(path) and not onnx_file_readable(path):
-            aside = move_aside(path)
-            print_log(f'cached {path} is not a readable ONNX file; moved to '
-                      f'{aside} and exported again', logger='current',
-                      level=logging.WARNING)
         if not osp.isfile(path):
             shape = inference_input_shape(cfg) if cfg is not None else (
                 320, 320)
@@ -361,6 +356,14 @@ class ONNXRuntimeInt8Backend(ONNXRuntimeBackend):
         if not osp.isfile(path) and self.cache_dir is not None:
             path = osp.join(self.cache_dir, osp.basename(path))
         if not osp.isfile(path):
+            if self.fp32_file is None and not onnx_file_readable(fp32):
+                # the cached float export is quantized without being
+                # opened first: a damaged one is exported again here
+                aside = move_aside(fp32)
+                print_log(f'cached {fp32} is not a readable ONNX file; moved '
+                          f'to {aside} and exported again', logger='current',
+                          level=logging.WARNING)
+                fp32 = self._cached_export(model, checkpoint, cfg)
             print_log(f'quantizing {fp32} to int8 on {len(paths)} '
                       f'calibration images -> {path} (once per calibration '
                       f'set and settings)', logger='current')

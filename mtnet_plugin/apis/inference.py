@@ -13,9 +13,9 @@ from mmseg.registry import MODELS
 from torch import Tensor
 
 from ..utils.checkpoint_fit import (TRAINING_ONLY_PREFIXES,
-                                    CheckpointMismatchError,
-                                    checkpoint_mismatches,
-                                    describe_mismatches, read_state_dict)
+                                    checkpoint_mismatches, raise_on_mismatch,
+                                    read_state_dict)
+
 
 def load_inference_weights(model: nn.Module, checkpoint: str,
                            drop_prefixes: Sequence[str] = TRAINING_ONLY_PREFIXES
@@ -40,14 +40,9 @@ def load_inference_weights(model: nn.Module, checkpoint: str,
     dropped = [k for k in state_dict if k.startswith(tuple(drop_prefixes))]
     for k in dropped:
         del state_dict[k]
-    mismatches = checkpoint_mismatches(model, state_dict, ())
-    if any(mismatches.values()):
-        cfg = getattr(model, 'cfg', None)
-        config = getattr(cfg, 'filename', None) if cfg is not None else None
-        what = f'the model of {config}' if config else 'the model'
-        raise CheckpointMismatchError(
-            f'{checkpoint} does not fit {what}: '
-            f'{describe_mismatches(mismatches)}')
+    cfg = getattr(model, 'cfg', None)
+    raise_on_mismatch(checkpoint_mismatches(model, state_dict, ()),
+                      checkpoint, getattr(cfg, 'filename', None))
     load_state_dict(model, state_dict, strict=True)
     if dropped:
         heads = sorted({k.split('.')[0] for k in dropped})

@@ -132,33 +132,29 @@ class TumorInferencer:
 
     list_images = staticmethod(list_images)
 
-    def _expand(self, inputs) -> Iterator:
-        return self.pipeline.expand(inputs)
-
-    def _prepare(self, item):
-        return self.pipeline.prepare(item)
-
     def _prepared(self, items: list) -> Iterator[tuple]:
         """(item, (sample, image) or None, error or None) in input order;
         up to ``2 * num_workers`` items are read ahead by a thread pool."""
         if self.num_workers <= 0:
             for item in items:
                 try:
-                    yield item, self._prepare(item), None
+                    yield item, self.pipeline.prepare(item), None
                 except Exception as e:
                     yield item, None, e
             return
         with ThreadPoolExecutor(self.num_workers) as pool:
             pending, it = deque(), iter(items)
             for item in it:
-                pending.append((item, pool.submit(self._prepare, item)))
+                pending.append(
+                    (item, pool.submit(self.pipeline.prepare, item)))
                 if len(pending) >= 2 * self.num_workers:
                     break
             while pending:
                 item, future = pending.popleft()
                 nxt = next(it, None)
                 if nxt is not None:
-                    pending.append((nxt, pool.submit(self._prepare, nxt)))
+                    pending.append(
+                        (nxt, pool.submit(self.pipeline.prepare, nxt)))
                 try:
                     yield item, future.result(), None
                 except Exception as e:
@@ -287,7 +283,7 @@ class TumorInferencer:
                 ((H, W, 3) uint8 BGR), e.g. for overlays.
         """
         pending = []  # (item, prepared, error) in input order
-        for entry in self._prepared(self._expand(inputs)):
+        for entry in self._prepared(self.pipeline.expand(inputs)):
             if entry[2] is not None and not skip_errors:
                 raise entry[2]
             pending.append(entry)

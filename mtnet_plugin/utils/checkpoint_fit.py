@@ -44,6 +44,13 @@ def read_state_dict(checkpoint: str) -> dict:
     }, ckpt
 
 
+def unwrap_model(model: nn.Module) -> nn.Module:
+    """The segmentor inside a TTA or distributed wrapper (``.module``)."""
+    while hasattr(model, 'module'):
+        model = model.module
+    return model
+
+
 def checkpoint_mismatches(
         model: nn.Module,
         state_dict: dict,
@@ -61,6 +68,7 @@ def checkpoint_mismatches(
         ``missing`` and ``unexpected`` key lists; all empty if it fits.
     """
     ignore = tuple(ignore_prefixes)
+    model = unwrap_model(model)
     own = model.state_dict()
     size = [
         f'{k}: checkpoint {tuple(v.shape)} vs model {tuple(own[k].shape)}'
@@ -111,13 +119,21 @@ def check_checkpoint_fits(
         dict: the loaded checkpoint.
     """
     state_dict, ckpt = read_state_dict(checkpoint)
-    mismatches = checkpoint_mismatches(model, state_dict, ignore_prefixes)
+    raise_on_mismatch(checkpoint_mismatches(model, state_dict,
+                                            ignore_prefixes), checkpoint,
+                      config)
+    return ckpt
+
+
+def raise_on_mismatch(mismatches: Dict[str, List[str]], checkpoint: str,
+                      config: Optional[str] = None) -> None:
+    """The :class:`CheckpointMismatchError` line for ``mismatches`` of
+    :func:`checkpoint_mismatches`, if there are any."""
     if any(mismatches.values()):
         what = f'the model of {config}' if config else 'the model'
         raise CheckpointMismatchError(
             f'{checkpoint} does not fit {what}: '
             f'{describe_mismatches(mismatches)}')
-    return ckpt
 
 
 def exit_on_mismatch(main, *args, **kwargs):
