@@ -24,6 +24,8 @@ PEERS = [
              'fast_scnn_1xb8-45e_brain-tumor-320x320.py'),
     osp.join(REPO, 'configs', 'bisenetv2',
              'bisenetv2_1xb8-45e_brain-tumor-320x320.py'),
+    osp.join(REPO, 'configs', 'ddrnet',
+             'ddrnet_23-slim_1xb8-45e_brain-tumor-320x320.py'),
 ]
 #: What a segmentation-only peer changes, by design: its model, its
 #: evaluator (no classification metrics) and the checkpoint rule.
@@ -31,6 +33,21 @@ PEER_KEYS = {'model', 'val_evaluator', 'test_evaluator', 'default_hooks',
              'tta_model', 'norm_cfg', 'data_preprocessor', 'aux_loss',
              'peer_norm_cfg', 'peer_data_preprocessor', 'peer_decode_losses',
              'peer_aux_loss_total', 'ham_kwargs', 'aux_head'}
+
+
+def _decode_losses(model):
+    """(the losses on the main logits, the total auxiliary weight).
+
+    A head with one loss per output (DDRNet's) carries the main losses as
+    one ``LossSum`` and the auxiliary loss on its second output; other peers
+    have mmseg's list on the decode head and separate auxiliary heads.
+    """
+    losses = model.decode_head.loss_decode
+    if isinstance(losses, (list, tuple)) and losses[0].type == 'LossSum':
+        main, *aux = losses
+        return main.losses, sum(a.loss_weight for a in aux)
+    heads = model.get('auxiliary_head') or []
+    return losses, sum(h.loss_decode.loss_weight for h in heads)
 
 
 @pytest.mark.parametrize('peer', PEERS, ids=osp.basename)
@@ -55,12 +72,10 @@ def test_a_peer_takes_the_recipe_but_its_model(peer):
 
     assert unscoped(model.data_preprocessor) == \
         unscoped(recipe.model.data_preprocessor)
-    assert model.decode_head.loss_decode == \
-        recipe.model.decode_head.loss_decode
+    main, aux_weight = _decode_losses(model)
+    assert main == recipe.model.decode_head.loss_decode
     assert model.decode_head.num_classes == 2
-    aux = model.get('auxiliary_head') or []
-    assert sum(h.loss_decode.loss_weight for h in aux) in (
-        0, pytest.approx(0.4))
+    assert aux_weight in (0, pytest.approx(0.4))
     assert [m.type for m in cfg.val_evaluator] == ['TumorIoUMetric']
 
 
