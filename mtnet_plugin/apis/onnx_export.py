@@ -131,8 +131,11 @@ def export_onnx(model: nn.Module,
         onnx.save(proto, tmp)
         os.replace(tmp, out)
     finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
+        # the torch.export exporter writes the weights beside the graph
+        # (``<tmp>.data``); the saved file holds them inline
+        for path in (tmp, f'{tmp}.data'):
+            if osp.exists(path):
+                os.remove(path)
     return out
 
 

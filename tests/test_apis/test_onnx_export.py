@@ -138,3 +138,17 @@ def test_cache_goes_home_when_the_folder_is_read_only(tmp_path, model,
     monkeypatch.setattr(onnx_export.os, 'access', lambda p, m: False)
     path = onnx_cache_path(str(ckpt), model.cfg.model)
     assert osp.dirname(path) == onnx_export.CACHE_DIR
+
+
+def test_static_dynamo_export_leaves_one_self_contained_file(model, tmp_path):
+    out = tmp_path / 'static.onnx'
+    export_onnx(model, str(out), (64, 64), dynamic=False, dynamo=True)
+    assert os.listdir(tmp_path) == ['static.onnx']
+    session = ort.InferenceSession(str(out),
+                                   providers=['CPUExecutionProvider'])
+    x = preprocessed_example(model, (64, 64))
+    seg, cls = session.run(None, {'input': x.numpy()})
+    with torch.no_grad():
+        _, ref_cls = model._forward(x)
+    assert seg.shape == (1, 2, 64, 64)
+    assert abs(cls - ref_cls.numpy()).max() < 1e-3
