@@ -182,3 +182,52 @@ def test_profile_onnx_splits_the_time_by_operator(tmp_path, capsys):
     assert any(n.startswith('/backbone/') for n in p['by_node'])
     out = capsys.readouterr().out
     assert 'ms of node time per run' in out and 'Conv' in out
+
+
+def test_without_takes_out_what_it_names():
+    """Each part of --without leaves the rest of the network as it was:
+    no SE gate, no NMF, no class output, or a 1/8 prediction."""
+    from mmseg.models.utils import SELayer
+
+    from mtnet_plugin.models.utils import DeterministicHamburger
+    model = benchmark.build(CONFIG).eval()
+    x = torch.randn(1, 3, 64, 64)
+
+    def count(m, kind):
+        return sum(isinstance(c, kind) for c in m.modules())
+
+    assert count(model, SELayer) == 11
+    no_se = benchmark.without(model, ['se'])
+    assert count(no_se, SELayer) == 0 and count(model, SELayer) == 11
+    no_nmf = benchmark.without(model, ['nmf'])
+    hams = [m for m in no_nmf.modules()
+            if isinstance(m, DeterministicHamburger)]
+    assert len(hams) == 2 and all(
+        isinstance(h.ham, torch.nn.Identity) for h in hams)
+    with torch.no_grad():
+        seg, cls = model._forward(x)
+        assert not torch.equal(no_se._forward(x)[0], seg)
+        assert isinstance(benchmark.without(model, ['cls'])._forward(x),
+                          torch.Tensor)
+        up = benchmark.without(model, ['up'])._forward(x)[0]
+        both = benchmark.without(model, ['se', 'nmf'])
+    assert seg.shape[-1] == 16 and up.shape[-1] == 8  # 1/4 -> 1/8
+    assert count(both, SELayer) == 0
+    with pytest.raises(ValueError, match='unknown part'):
+        benchmark.without(model, ['attention'])
+
+
+def test_without_variants_are_timed_beside_the_model(capsys):
+    pytest.importorskip('onnxruntime')
+    benchmark.main([
+        CONFIG, '--shape', '64', '64', '--repeat', '2', '--warmup', '1',
+        '--block', '1', '--threads', '2', '--backend', 'onnxruntime',
+        '--without', 'se', 'se+nmf'
+    ])
+    out = capsys.readouterr().out
+    for entry in ('se', 'se+nmf'):
+        assert f'[onnxruntime without={entry}]: median' in out
+        assert f'ratio [onnxruntime without={entry}] / [onnxruntime]' in out
+    with pytest.raises(SystemExit):  # float variants only
+        benchmark.parse_args([CONFIG, '--backend', 'onnxruntime-int8',
+                              '--without', 'se'])

@@ -27,6 +27,11 @@ Examples:
         --threads 2 --backend onnxruntime onnxruntime-int8 \
         --compare PEER_CONFIG [PEER_CONFIG ...] \
         --compare-checkpoint PEER_CKPT [PEER_CKPT ...]
+    # where the time goes against the peer: the same network without its
+    # SE gates, without the NMF, without both (timing only: random outputs)
+    python tools/analysis_tools/benchmark.py CONFIG CKPT --shape 640 640 \
+        --threads 2 --backend onnxruntime --without se nmf se+nmf \
+        --compare configs/fast_scnn/fast_scnn_1xb8-45e_brain-tumor-320x320.py
     # and the infer CLI end to end on a folder (median of 3 runs)
     python tools/analysis_tools/benchmark.py CONFIG CKPT --threads 2 \
         --backend onnxruntime --folder data/some_640px_jpegs --repeat 0
@@ -59,6 +64,58 @@ def build(config, checkpoint=None, cfg_options=None, device='cpu',
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
     return model
+
+
+#: What ``--without`` can take out of EfficientMTNet, for timing only.
+WITHOUT_PARTS = {
+    'se': 'every Squeeze-and-Excitation gate (learning-to-downsample and '
+    'inverted residuals)',
+    'nmf': 'the NMF of both Hamburgers (their 1x1 convolutions stay)',
+    'cls': 'the classification branch (its head; the backbone is shared)',
+    'up': 'the decode head\'s x2 stage (it predicts at 1/8)',
+}
+
+
+def without(model, parts):
+    """A copy of ``model`` with ``parts`` (keys of :data:`WITHOUT_PARTS`)
+    taken out, to see what each costs. Its outputs mean nothing: it exists
+    to be timed beside the whole network."""
+    import copy
+
+    import torch.nn as nn
+    from mmseg.models.utils import SELayer
+
+    from mtnet_plugin.models.utils import DeterministicHamburger
+    model = copy.deepcopy(model)
+    unknown = set(parts) - set(WITHOUT_PARTS)
+    if unknown:
+        raise ValueError(f'--without: unknown part(s) {sorted(unknown)}; '
+                         f'choose from {sorted(WITHOUT_PARTS)}')
+    found = dict.fromkeys(parts, False)
+    for module in list(model.modules()):
+        for name, child in list(module.named_children()):
+            if 'se' in parts and isinstance(child, SELayer):
+                setattr(module, name, nn.Identity())
+                found['se'] = True
+            if 'nmf' in parts and isinstance(child, DeterministicHamburger):
+                child.ham = nn.Identity()
+                found['nmf'] = True
+    if 'cls' in parts and getattr(model, 'cls_head', None) is not None:
+        def seg_only(inputs, data_samples=None):
+            return model.decode_head.forward(model.extract_feat(inputs))
+
+        model._forward = seg_only
+        found['cls'] = True
+    head = model.decode_head
+    if 'up' in parts and len(getattr(head, 'up_convs', ())):
+        head.up_convs = nn.ModuleList()
+        head.conv_seg = nn.Conv2d(head.channels, head.out_channels, 1)
+        found['up'] = True
+    missing = [p for p, ok in found.items() if not ok]
+    if missing:
+        raise ValueError(f'--without: {type(model).__name__} has no '
+                         f'{", ".join(missing)} to take out')
+    return model.eval()
 
 
 def _sync(device):
@@ -198,6 +255,33 @@ def peer_backends(args, model, backend):
     return fns
 
 
+def without_backends(args, model, backend):
+    """'<backend> without=<parts>' -> callable, for each ``--without``
+    entry and each backend; the onnxruntime ones run their own export
+    (dynamic, as the model's cached export), written to a temporary
+    folder."""
+    import atexit
+    import shutil
+    import tempfile
+
+    from mtnet_plugin.apis import export_onnx
+    tmp = tempfile.mkdtemp(prefix='benchmark-without-')
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)
+    fns = {}
+    for entry in args.without:
+        variant = without(model, entry.split('+'))
+        onnx_file = None
+        if 'onnxruntime' in args.backend:
+            onnx_file = export_onnx(variant, osp.join(tmp, f'{entry}.onnx'),
+                                    args.shape)
+        for name in args.backend:
+            key = f'{name} without={entry}'
+            fns[key] = backend(name, variant, key, None,
+                               onnx_file=onnx_file
+                               if name == 'onnxruntime' else None)
+    return fns
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description='Forward latency benchmark')
     p.add_argument('config')
@@ -251,8 +335,18 @@ def parse_args(argv=None):
     p.add_argument('--eval-steps', type=int, nargs='+', default=None,
                    help='time one model per NMF eval_steps value (both '
                    'Hamburgers), in rotation')
+    p.add_argument('--without', nargs='+', default=None,
+                   metavar='PART[+PART]',
+                   help='also time the network without these parts, each '
+                   'entry one variant (timing only; parts: ' +
+                   ', '.join(f'{k}: {v}' for k, v in WITHOUT_PARTS.items()) +
+                   ')')
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = p.parse_args(argv)
+    if args.without and (
+            'onnxruntime-int8' in args.backend or args.onnx):
+        p.error('--without times float variants exported on the fly: '
+                'leave out onnxruntime-int8 and --onnx')
     if args.folder and not args.checkpoint:
         p.error('--folder needs CHECKPOINT')
     if args.compare_checkpoint and (not args.compare or len(
@@ -314,6 +408,8 @@ def main(argv=None):
             fns[key] = backend(
                 name, model, key, args.checkpoint,
                 onnx_file=args.onnx if name == 'onnxruntime' else None)
+    if args.without:
+        fns.update(without_backends(args, model, backend))
     if args.compare:
         fns.update(peer_backends(args, model, backend))
     h, w = args.shape
@@ -333,11 +429,16 @@ def main(argv=None):
                   f'{s["p90_ms"]:.2f} ms, {s["images_per_s"]:.1f} images/s')
         for key in stats:
             for prefix in prefixes:
-                peer = f'{prefix} [{key.split(" eval_steps")[0]}]'
+                peer = f'{prefix} [{key.split(" ")[0]}]'
                 if peer in stats and key.split(' [')[0] not in prefixes:
                     ratio = stats[key]['median_ms'] / stats[peer][
                         'median_ms']
                     print(f'ratio [{key}] / {peer} (medians): {ratio:.2f}')
+        for key in stats:
+            whole = key.split(' ')[0]
+            if ' without=' in key and whole in stats:
+                ratio = stats[key]['median_ms'] / stats[whole]['median_ms']
+                print(f'ratio [{key}] / [{whole}] (medians): {ratio:.2f}')
         if 'onnxruntime' in stats and 'onnxruntime-int8' in stats:
             ratio = stats['onnxruntime-int8']['median_ms'] / stats[
                 'onnxruntime']['median_ms']
