@@ -10,7 +10,7 @@ EXPECTED = {
         'ProgressiveLightHamHead', 'FCNAuxHead', 'BoxExtentAuxHead',
         'HamClsHead',
         'MultiTaskEncoderDecoder', 'MultiTaskTTAModel',
-        'SoftmaxFocalLoss', 'TumorDiceLoss'
+        'LossSum', 'SoftmaxFocalLoss', 'TumorDiceLoss'
     ],
     DATASETS: ['CocoTumorDataset'],
     TRANSFORMS:
