@@ -109,6 +109,7 @@ def without(model, parts):
     head = model.decode_head
     if 'up' in parts and len(getattr(head, 'up_convs', ())):
         head.up_convs = nn.ModuleList()
+        head.skip_convs, head.skip_in_index = nn.ModuleDict(), {}
         head.conv_seg = nn.Conv2d(head.channels, head.out_channels, 1)
         found['up'] = True
     missing = [p for p, ok in found.items() if not ok]

@@ -37,10 +37,15 @@ class SELearningToDownsample(LearningToDownsample):
         self.se1 = SELayer(dw_channels[1], ratio=se_ratio)
         self.se2 = SELayer(out_channels, ratio=se_ratio)
 
-    def forward(self, x):
+    def forward(self, x, return_quarter: bool = False):
+        """(B, in_channels, H, W) -> (B, out_channels, H/8, W/8), and with
+        ``return_quarter`` also the (B, dw_channels[1], H/4, W/4) map of the
+        first DSConv + SE: ``(x_8, x_4)``."""
         x = self.conv(x)
-        x = self.se1(self.dsconv1(x))
-        x = self.se2(self.dsconv2(x))
+        quarter = self.se1(self.dsconv1(x))
+        x = self.se2(self.dsconv2(quarter))
+        if return_quarter:
+            return x, quarter
         return x
 
 
@@ -74,13 +79,17 @@ class EfficientMTNetBackbone(BaseModule):
         out_indices (tuple[int]): Which maps to return: 0 is the 1/8 map of
             the learning-to-downsample module, 1..3 the stages.
             Default: (0, 1, 2, 3).
+        out_quarter (bool): Also return the learning-to-downsample module's
+            1/4 map (``downsample_dw_channels[1]`` channels), last, for a
+            decoder's skip connection. Default: False.
         conv_cfg, norm_cfg, act_cfg: Layer configs. Defaults: Conv2d, BN, ReLU.
         init_cfg (dict | list[dict], optional): Initialisation config.
 
     Shape:
         x: (B, 3, H, W) -> tuple of (B, 64, H/8, W/8), (B, 64, H/16, W/16),
         (B, 96, H/32, W/32), (B, 128, H/32, W/32) (for the defaults; each
-        spatial size is rounded up by the stride-2 convolutions).
+        spatial size is rounded up by the stride-2 convolutions), then
+        (B, 48, H/4, W/4) if ``out_quarter``.
     """
 
     def __init__(self,
@@ -94,6 +103,7 @@ class EfficientMTNetBackbone(BaseModule):
                  se_ratio: float = 0.25,
                  downsample_se_ratio: int = 4,
                  out_indices: Sequence[int] = (0, 1, 2, 3),
+                 out_quarter: bool = False,
                  conv_cfg=None,
                  norm_cfg=dict(type='BN', requires_grad=True),
                  act_cfg=dict(type='ReLU'),
@@ -109,6 +119,7 @@ class EfficientMTNetBackbone(BaseModule):
         assert all(0 <= i <= len(stage_channels) for i in out_indices), \
             f'out_indices {out_indices} out of range'
         self.out_indices = tuple(out_indices)
+        self.out_quarter = out_quarter
         self.learning_to_downsample = SELearningToDownsample(
             in_channels,
             downsample_dw_channels,
@@ -151,7 +162,11 @@ class EfficientMTNetBackbone(BaseModule):
             act_cfg=act_cfg)
 
     def forward(self, x):
-        outs = [self.learning_to_downsample(x)]
+        x, quarter = self.learning_to_downsample(x, return_quarter=True)
+        outs = [x]
         for stage in self.stages:
             outs.append(stage(outs[-1]))
-        return tuple(outs[i] for i in self.out_indices)
+        outs = [outs[i] for i in self.out_indices]
+        if self.out_quarter:
+            outs.append(quarter)
+        return tuple(outs)

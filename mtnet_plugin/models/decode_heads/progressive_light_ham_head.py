@@ -1,8 +1,9 @@
 """LightHam decode head with depthwise-separable progressive upsampling."""
-from typing import Sequence
+from typing import Optional, Sequence
 
+import torch
 import torch.nn as nn
-from mmcv.cnn import DepthwiseSeparableConvModule
+from mmcv.cnn import ConvModule, DepthwiseSeparableConvModule
 from mmseg.models.decode_heads import LightHamHead
 from mmseg.models.utils import resize
 from mmseg.registry import MODELS
@@ -23,6 +24,13 @@ class ProgressiveLightHamHead(SegAccuracyMixin, LightHamHead):
     classifies the last map. mmseg resizes the logits to the label size in
     ``loss_by_feat`` and to the image size in ``predict_by_feat``.
 
+    An up stage may take a finer map of the encoder as a skip connection
+    (``up_skips``, as DeepLabV3+'s decoder takes its low-level features): the
+    skip map gets a 1x1 conv, the decoder map is resized to the skip map's
+    size instead of doubled, and the depthwise-separable conv reads both,
+    concatenated. It places edges with the stem's full-resolution features
+    rather than by interpolation of the 1/8 map.
+
     Args:
         ham_channels (int): Channels of the Hamburger. Default: 64.
         ham_kwargs (dict): NMF arguments (``MD_S``, ``MD_R``, ``train_steps``,
@@ -30,6 +38,11 @@ class ProgressiveLightHamHead(SegAccuracyMixin, LightHamHead):
             :class:`DeterministicNMF2D`).
         up_channels (Sequence[int]): Output channels of each x2 upsampling
             stage. Default: (32, ).
+        up_skips (Sequence[dict | None]): One entry per up stage (missing
+            entries: no skip): None, or ``dict(in_index, in_channels,
+            channels)``: the input map ``inputs[in_index]`` with
+            ``in_channels`` channels, reduced by a 1x1 conv to ``channels``
+            and concatenated before that stage's conv. Default: ().
         ham_seed (int): Seed of the fixed NMF bases used in eval. Default: 0.
         acc_seg (str): Per-iteration pixel accuracy, 'fast' or 'none'
             (:class:`SegAccuracyMixin`). Default: 'fast'.
@@ -40,13 +53,15 @@ class ProgressiveLightHamHead(SegAccuracyMixin, LightHamHead):
     Shape:
         inputs: tuple of maps; the selected ones are resized to the first
         selected map's size (H, W) -> logits (B, num_classes,
-        H * 2**len(up_channels), W * 2**len(up_channels)).
+        H * 2**len(up_channels), W * 2**len(up_channels)); an up stage with a
+        skip outputs the skip map's size instead of twice its input's.
     """
 
     def __init__(self,
                  ham_channels: int = 64,
                  ham_kwargs: dict = dict(),
                  up_channels: Sequence[int] = (32, ),
+                 up_skips: Sequence[Optional[dict]] = (),
                  ham_seed: int = 0,
                  **kwargs):
         # ``one_step_grad`` is ours; mmseg's NMF2D would reject it.
@@ -58,12 +73,32 @@ class ProgressiveLightHamHead(SegAccuracyMixin, LightHamHead):
             ham_channels=ham_channels, ham_kwargs=mmseg_ham_kwargs, **kwargs)
         self.hamburger = DeterministicHamburger(
             ham_channels, ham_kwargs, norm_cfg=self.norm_cfg, seed=ham_seed)
+        assert len(up_skips) <= len(up_channels), \
+            f'up_skips has {len(up_skips)} entries for ' \
+            f'{len(up_channels)} up stages'
         self.up_convs = nn.ModuleList()
+        # 1x1 convs of the skip maps, keyed by up stage
+        self.skip_convs = nn.ModuleDict()
+        self.skip_in_index = {}
         channels = self.channels
-        for c in up_channels:
+        for i, c in enumerate(up_channels):
+            skip = up_skips[i] if i < len(up_skips) else None
+            in_channels = channels
+            if skip is not None:
+                unknown = set(skip) - {'in_index', 'in_channels', 'channels'}
+                assert not unknown, f'up_skips[{i}]: unknown keys {unknown}'
+                self.skip_in_index[str(i)] = skip['in_index']
+                self.skip_convs[str(i)] = ConvModule(
+                    skip['in_channels'],
+                    skip['channels'],
+                    1,
+                    conv_cfg=self.conv_cfg,
+                    norm_cfg=self.norm_cfg,
+                    act_cfg=self.act_cfg)
+                in_channels += skip['channels']
             self.up_convs.append(
                 DepthwiseSeparableConvModule(
-                    channels,
+                    in_channels,
                     c,
                     3,
                     padding=1,
@@ -72,23 +107,42 @@ class ProgressiveLightHamHead(SegAccuracyMixin, LightHamHead):
             channels = c
         self.conv_seg = nn.Conv2d(channels, self.out_channels, kernel_size=1)
 
-    def cls_seg(self, feat):
-        """Progressive x2 upsampling of the aligned map, then the 1x1
-        classifier (dropout first, as mmseg's ``cls_seg``); mmseg's
-        ``LightHamHead.forward`` does the rest.
+    def forward(self, inputs):
+        """mmseg's ``LightHamHead.forward`` (resize the selected maps to the
+        first one's size, concatenate, squeeze -> Hamburger -> align), then
+        the up stages (with their skip maps) and ``cls_seg``.
 
         Args:
-            feat (Tensor): (B, channels, H, W) output of ``align``.
+            inputs (tuple[Tensor]): The neck's maps.
 
         Returns:
-            Tensor: (B, num_classes, H * 2**k, W * 2**k) logits, k =
-            ``len(up_channels)``.
+            Tensor: (B, num_classes, H', W') logits (class docstring).
         """
-        for up_conv in self.up_convs:
-            feat = resize(
-                feat,
-                scale_factor=2,
+        skips = {k: inputs[i] for k, i in self.skip_in_index.items()}
+        x = self._transform_inputs(inputs)
+        x = torch.cat([
+            resize(
+                level,
+                size=x[0].shape[2:],
                 mode='bilinear',
-                align_corners=self.align_corners)
+                align_corners=self.align_corners) for level in x
+        ],
+                      dim=1)
+        feat = self.align(self.hamburger(self.squeeze(x)))
+        for i, up_conv in enumerate(self.up_convs):
+            skip = skips.get(str(i))
+            if skip is None:
+                feat = resize(
+                    feat,
+                    scale_factor=2,
+                    mode='bilinear',
+                    align_corners=self.align_corners)
+            else:
+                feat = resize(
+                    feat,
+                    size=skip.shape[2:],
+                    mode='bilinear',
+                    align_corners=self.align_corners)
+                feat = torch.cat([feat, self.skip_convs[str(i)](skip)], dim=1)
             feat = up_conv(feat)
-        return super().cls_seg(feat)
+        return self.cls_seg(feat)

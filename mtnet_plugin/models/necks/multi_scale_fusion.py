@@ -30,14 +30,18 @@ class MultiScaleFusion(BaseModule):
         out_channels (int): Channels of the fused map. Default: 128.
         keep_inputs (bool): Return the inputs before the fused map.
             Default: True.
+        num_passthrough (int): Inputs after the ``len(in_channels)`` fused
+            ones that are not fused but returned after the fused map, so
+            that the fused map keeps its index (e.g. the backbone's 1/4 map
+            for a decoder's skip connection). Default: 0.
         conv_cfg, norm_cfg, act_cfg: Layer configs.
         align_corners (bool): ``align_corners`` of the resize. Default: False.
         init_cfg (dict, optional): Initialisation config.
 
     Shape:
-        inputs: tuple of (B, in_channels[i], H_i, W_i), the first the finest
-        -> tuple of the inputs (if ``keep_inputs``) and
-        (B, out_channels, H_0, W_0).
+        inputs: tuple of (B, in_channels[i], H_i, W_i), the first the finest,
+        then ``num_passthrough`` other maps -> tuple of the fused inputs (if
+        ``keep_inputs``), (B, out_channels, H_0, W_0), the other maps.
     """
 
     def __init__(self,
@@ -45,6 +49,7 @@ class MultiScaleFusion(BaseModule):
                  lateral_channels: int = 32,
                  out_channels: int = 128,
                  keep_inputs: bool = True,
+                 num_passthrough: int = 0,
                  conv_cfg=None,
                  norm_cfg=dict(type='BN', requires_grad=True),
                  act_cfg=dict(type='ReLU'),
@@ -53,6 +58,7 @@ class MultiScaleFusion(BaseModule):
         super().__init__(init_cfg=init_cfg)
         self.in_channels = list(in_channels)
         self.keep_inputs = keep_inputs
+        self.num_passthrough = num_passthrough
         self.align_corners = align_corners
         self.lateral_convs = nn.ModuleList(
             ConvModule(
@@ -71,8 +77,11 @@ class MultiScaleFusion(BaseModule):
             act_cfg=act_cfg)
 
     def forward(self, inputs):
-        assert len(inputs) == len(self.in_channels), \
-            f'expected {len(self.in_channels)} maps, got {len(inputs)}'
+        n = len(self.in_channels)
+        assert len(inputs) == n + self.num_passthrough, \
+            f'expected {n} maps to fuse and {self.num_passthrough} to ' \
+            f'pass through, got {len(inputs)}'
+        inputs, passthrough = tuple(inputs[:n]), tuple(inputs[n:])
         size = inputs[0].shape[2:]
         laterals = [
             resize(
@@ -84,5 +93,5 @@ class MultiScaleFusion(BaseModule):
         ]
         fused = self.fusion_conv(torch.cat(laterals, dim=1))
         if self.keep_inputs:
-            return (*inputs, fused)
-        return (fused, )
+            return (*inputs, fused, *passthrough)
+        return (fused, *passthrough)

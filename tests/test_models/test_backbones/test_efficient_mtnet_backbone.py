@@ -40,3 +40,21 @@ def test_se_everywhere_and_configurable_widths():
 def test_bad_out_indices():
     with pytest.raises(AssertionError):
         MODELS.build(dict(type='EfficientMTNetBackbone', out_indices=(5, )))
+
+
+def test_out_quarter_appends_the_stems_quarter_map():
+    """The 1/4 map comes last, so the other outputs keep their indices, and
+    it is the map the 1/8 output is computed from (its gradient flows)."""
+    backbone = MODELS.build(
+        dict(type='EfficientMTNetBackbone', out_quarter=True)).eval()
+    x = torch.randn(1, 3, 128, 96)
+    outs = backbone(x)
+    plain = MODELS.build(dict(type='EfficientMTNetBackbone')).eval()
+    plain.load_state_dict(backbone.state_dict())  # no new parameters
+    assert len(outs) == 5
+    assert tuple(outs[-1].shape) == (1, 48, 32, 24)
+    for o, p in zip(outs[:4], plain(x)):
+        assert torch.equal(o, p)
+    quarter = outs[-1]
+    ltd = backbone.learning_to_downsample
+    assert torch.allclose(ltd.se2(ltd.dsconv2(quarter)), outs[0])
