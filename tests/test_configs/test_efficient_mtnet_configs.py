@@ -1,0 +1,37 @@
+"""Every EfficientMTNet config in the zoo builds a model that predicts a
+mask at 1/4 of its input and an image class."""
+import glob
+import os.path as osp
+
+import pytest
+import torch
+from mmengine import Config
+from mmseg.registry import MODELS
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIGS = sorted(
+    glob.glob(osp.join(REPO, 'configs', 'efficient_mtnet', '*.py')))
+
+
+@pytest.mark.parametrize('config', CONFIGS, ids=osp.basename)
+def test_config_builds_a_two_task_model(config):
+    cfg = Config.fromfile(config)
+    model = MODELS.build(cfg.model).eval()
+    with torch.no_grad():
+        seg, cls = model(torch.randn(1, 3, 96, 64), mode='tensor')
+    assert tuple(seg.shape) == (1, 2, 24, 16)
+    assert tuple(cls.shape) == (1, 2)
+
+
+def test_skip_config_reads_the_stems_quarter_map():
+    """The skip connection is wired: the decode head's up stage reads the
+    backbone's 1/4 map, which the neck passes through at index 5."""
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs', 'efficient_mtnet',
+                 'efficient_mtnet_1xb8-boxaux-skip4-45e_brain-tumor-320x320.py'))
+    model = MODELS.build(cfg.model).eval()
+    feats = model.extract_feat(torch.randn(1, 3, 64, 64))
+    assert len(feats) == 6 and tuple(feats[5].shape) == (1, 48, 16, 16)
+    assert model.decode_head.skip_in_index == {'0': 5}
+    # every other head keeps its map
+    assert feats[4].shape[1] == 128 and feats[3].shape[1] == 128
