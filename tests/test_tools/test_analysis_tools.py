@@ -217,6 +217,20 @@ def test_without_takes_out_what_it_names():
         benchmark.without(model, ['attention'])
 
 
+def test_without_up_also_takes_out_the_skip_connection():
+    """With a 1/4 skip connection, 'up' leaves no skip conv behind: the
+    variant predicts at 1/8 and runs."""
+    skip_cfg = osp.join(
+        REPO, 'configs', 'efficient_mtnet',
+        'efficient_mtnet_1xb8-boxaux-skip4-45e_brain-tumor-320x320.py')
+    model = benchmark.build(skip_cfg).eval()
+    assert len(model.decode_head.skip_convs) == 1
+    up = benchmark.without(model, ['up'])
+    assert not len(up.decode_head.skip_convs)
+    with torch.no_grad():
+        assert up._forward(torch.randn(1, 3, 64, 64))[0].shape[-1] == 8
+
+
 def test_without_variants_are_timed_beside_the_model(capsys):
     pytest.importorskip('onnxruntime')
     benchmark.main([
