@@ -217,6 +217,23 @@ def test_without_takes_out_what_it_names():
         benchmark.without(model, ['attention'])
 
 
+def test_without_cls_survives_a_deep_copy():
+    """The ONNX export deep-copies the model: the copy of a 'cls' variant
+    must run its own weights (a closure over the original made the export
+    fail with 'a Tensor that requires grad as a constant')."""
+    import copy
+    variant = benchmark.without(benchmark.build(CONFIG).eval(), ['cls'])
+    twin = copy.deepcopy(variant)
+    assert twin._forward.__self__ is twin
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        before = twin._forward(x)
+        for p in twin.decode_head.conv_seg.parameters():
+            p.add_(1.0)
+        assert not torch.equal(twin._forward(x), before)
+        assert torch.equal(variant._forward(x), before)
+
+
 def test_without_up_also_takes_out_the_skip_connection():
     """With a 1/4 skip connection, 'up' leaves no skip conv behind: the
     variant predicts at 1/8 and runs."""

@@ -81,6 +81,7 @@ def without(model, parts):
     taken out, to see what each costs. Its outputs mean nothing: it exists
     to be timed beside the whole network."""
     import copy
+    import types
 
     import torch.nn as nn
     from mmseg.models.utils import SELayer
@@ -101,10 +102,12 @@ def without(model, parts):
                 child.ham = nn.Identity()
                 found['nmf'] = True
     if 'cls' in parts and getattr(model, 'cls_head', None) is not None:
-        def seg_only(inputs, data_samples=None):
-            return model.decode_head.forward(model.extract_feat(inputs))
+        def seg_only(self, inputs, data_samples=None):
+            return self.decode_head.forward(self.extract_feat(inputs))
 
-        model._forward = seg_only
+        # a bound method, so that a deep copy (the ONNX export makes one)
+        # runs the copy's weights rather than this model's
+        model._forward = types.MethodType(seg_only, model)
         found['cls'] = True
     head = model.decode_head
     if 'up' in parts and len(getattr(head, 'up_convs', ())):
