@@ -9,19 +9,8 @@ train_cfg = dict(
     max_epochs=max_epochs,
     val_interval=6,
     dynamic_intervals=[(max_epochs - 10, 2)])
+# the base's warm-up, and its cosine stretched to the new end
 param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=0.01,
-        by_epoch=True,
-        begin=0,
-        end=1,
-        convert_to_iter_based=True),
-    dict(
-        type='CosineAnnealingLR',
-        eta_min=0,
-        by_epoch=True,
-        begin=1,
-        end=max_epochs,
-        convert_to_iter_based=True),
+    _base_.param_scheduler[0],
+    dict(_base_.param_scheduler[1], end=max_epochs),
 ]

@@ -15,15 +15,8 @@ train_pipeline = [
             dict(type='LoadTumorAnnotations'),
             dict(type='Resize', scale=crop_size, keep_ratio=False),
         ]),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='RandomRotate', prob=0.5, degree=15, pad_val=0, seg_pad_val=0),
-    dict(
-        type='PhotoMetricDistortion',
-        brightness_delta=24,
-        contrast_range=(0.8, 1.2),
-        saturation_range=(1.0, 1.0),
-        hue_delta=1),
-    dict(type='PackMultiTaskInputs'),
+    # the base's flip, rotation, intensity and packing
+    *_base_.train_pipeline[1:],
 ]
 test_pipeline = [
     dict(type='LoadMRIImageFromFile'),

@@ -22,14 +22,7 @@ train_pipeline = [
         keep_ratio=True),
     dict(
         type='RandomCrop', crop_size={{_base_.crop_size}}, cat_max_ratio=0.75),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='RandomRotate', prob=0.5, degree=15, pad_val=0, seg_pad_val=0),
-    dict(
-        type='PhotoMetricDistortion',
-        brightness_delta=24,
-        contrast_range=(0.8, 1.2),
-        saturation_range=(1.0, 1.0),
-        hue_delta=1),
-    dict(type='PackMultiTaskInputs'),
+    # the base's flip, rotation, intensity and packing
+    *_base_.train_pipeline[1:],
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
