@@ -28,7 +28,7 @@ class ProgressiveLightHamHead(SegAccuracyMixin, LightHamHead):
     (``up_skips``, as DeepLabV3+'s decoder takes its low-level features): the
     skip map gets a 1x1 conv, the decoder map is resized to the skip map's
     size instead of doubled, and the depthwise-separable conv reads both,
-    concatenated. It places edges with the stem's full-resolution features
+    concatenated. It places edges with the stem's 1/4-resolution features
     rather than by interpolation of the 1/8 map.
 
     Args:
