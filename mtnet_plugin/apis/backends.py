@@ -22,6 +22,7 @@ import importlib.util
 import logging
 import os
 import os.path as osp
+import time
 from typing import List, Optional, Sequence, Tuple
 
 import torch
@@ -32,8 +33,9 @@ from torch import Tensor
 from .inference_pipeline import InferencePipeline, list_images
 from .inference import (LogitsWrapper, inference_input_shape,
                         preprocessed_example)
-from .onnx_export import (CACHE_DIR, INPUT_NAME, OUTPUT_NAMES, compare_with_pytorch,
-                          export_onnx, model_signature, onnx_cache_path,
+from .onnx_export import (CACHE_DIR, EXPORT_VERSION, INPUT_NAME,
+                          OUTPUT_NAMES, compare_with_pytorch, export_onnx,
+                          model_signature, onnx_cache_path,
                           require_onnxruntime)
 from .onnx_quantize import (FLOAT_ISLANDS, calibration_key,
                             check_float_islands, int8_cache_path,
@@ -386,7 +388,7 @@ class ONNXRuntimeInt8Backend(ONNXRuntimeBackend):
         return dict(float_islands=sorted(float_islands), method=method,
                     num_calib=num_calib or cls.default_num_calib,
                     per_channel=True, format='QDQ', activations='uint8',
-                    weights='int8')
+                    weights='int8', export=EXPORT_VERSION)
 
     def _check_file(self, onnx_file: str) -> None:
         if self.checks:
@@ -494,22 +496,36 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine() or 'unknown CPU'
 
 
-def time_backends(backends: dict, inputs: Tensor, rounds: int = 15,
-                  warmup: int = 3) -> dict:
-    """Median milliseconds per call of each backend on ``inputs``, the
-    backends called alternately (round by round) so that both see the same
-    machine state."""
+#: Pause before each backend's turn in :func:`time_backends`: after a call
+#: returns, onnxruntime's worker threads keep spinning for tens of
+#: milliseconds (its default, good for latency) and slow down the calls of
+#: another session on the same cores meanwhile. On a 2-core EPYC the first
+#: ~8 calls after a switch between two sessions ran up to 2x slower; after
+#: a 50 ms pause, none did (docs/benchmarks.md, "How the timings are taken").
+SETTLE_S = 0.05
+
+
+def time_backends(backends: dict, inputs: Tensor, rounds: int = 6,
+                  block: int = 3, warmup: int = 2,
+                  settle_s: float = SETTLE_S) -> dict:
+    """Median milliseconds per call of each backend on ``inputs``.
+
+    The backends take turns, round by round, so that all see the same
+    machine state; each turn is a pause of ``settle_s`` (the previous
+    backend's threads go idle, :data:`SETTLE_S`), ``warmup`` untimed calls
+    and ``block`` timed ones.
+    """
     import statistics
-    import time
-    for _ in range(warmup):
-        for backend in backends.values():
-            backend(inputs)
     times = {name: [] for name in backends}
     for _ in range(rounds):
         for name, backend in backends.items():
-            t0 = time.perf_counter()
-            backend(inputs)
-            times[name].append(1000 * (time.perf_counter() - t0))
+            time.sleep(settle_s)
+            for _ in range(warmup):
+                backend(inputs)
+            for _ in range(block):
+                t0 = time.perf_counter()
+                backend(inputs)
+                times[name].append(1000 * (time.perf_counter() - t0))
     return {name: statistics.median(t) for name, t in times.items()}
 
 

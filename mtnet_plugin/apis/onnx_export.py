@@ -16,6 +16,10 @@ from .inference import LogitsWrapper
 INPUT_NAME = 'input'
 OUTPUT_NAMES = ('seg_logits', 'cls_logits')
 DEFAULT_OPSET = 17
+#: Version of what :func:`export_onnx` writes for the same weights; part of
+#: the cache key and of the int8 settings, so that a changed export (2: the
+#: SE gates as ``HardSigmoid``) is exported, quantized and validated again.
+EXPORT_VERSION = 2
 CACHE_DIR = osp.join(osp.expanduser('~'), '.cache', 'efficient-mtnet', 'onnx')
 
 ONNX_EXTRA_HINT = ('install the deployment extra: pip install -e ".[deploy]" '
@@ -68,6 +72,28 @@ def static_same_padding(model: nn.Module) -> nn.Module:
     return model
 
 
+def hard_sigmoid_gates(model: nn.Module) -> nn.Module:
+    """Replace mmcv's ``HSigmoid`` with its defaults (``clamp((x + 3) / 6,
+    0, 1)``, the gate of mmseg's ``SELayer``) in ``model`` by
+    ``nn.Hardsigmoid``, the same function.
+
+    The tracer writes mmcv's as three ONNX nodes (Add, Div, Clip) outside
+    onnxruntime's blocked layout; ``nn.Hardsigmoid`` is one
+    ``HardSigmoid`` node, which onnxruntime fuses into the 1x1 conv before
+    it. The outputs agree to float rounding (``x / 6 + 0.5`` against
+    ``(x + 3) / 6``). Other ``HSigmoid`` settings are left as they are.
+    """
+    from mmcv.cnn.bricks import HSigmoid
+    for name, child in list(model.named_children()):
+        if (isinstance(child, HSigmoid) and child.bias == 3.0
+                and child.divisor == 6.0 and child.min_value == 0.0
+                and child.max_value == 1.0):
+            setattr(model, name, nn.Hardsigmoid())
+        else:
+            hard_sigmoid_gates(child)
+    return model
+
+
 def export_onnx(model: nn.Module,
                 out: str,
                 shape: Tuple[int, int] = (640, 640),
@@ -97,7 +123,8 @@ def export_onnx(model: nn.Module,
     if dynamo and dynamic:
         raise ValueError('dynamo=True exports a static shape only')
     wrapper = LogitsWrapper(
-        static_same_padding(copy.deepcopy(model).cpu().float())).eval()
+        hard_sigmoid_gates(
+            static_same_padding(copy.deepcopy(model).cpu().float()))).eval()
     if wrapper.slide:
         raise ValueError('a config with test_cfg.mode="slide" cannot be '
                          'exported; use mode="whole"')
@@ -159,7 +186,7 @@ def onnx_cache_path(checkpoint: str, model_cfg,
     same name under ``~/.cache/efficient-mtnet/onnx`` when the checkpoint's
     folder is not writable."""
     key = (f'{file_sha256(checkpoint)[:8]}-'
-           f'{model_signature(model_cfg)[:8]}-op{opset}')
+           f'{model_signature(model_cfg)[:8]}-op{opset}-v{EXPORT_VERSION}')
     stem = osp.splitext(osp.basename(checkpoint))[0]
     folder = osp.dirname(osp.abspath(checkpoint))
     if not os.access(folder, os.W_OK):

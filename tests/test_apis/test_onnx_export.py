@@ -8,6 +8,7 @@ import torch
 from mtnet_plugin.apis import export_onnx, init_model, onnx_cache_path
 from mtnet_plugin.apis.inference import preprocessed_example
 from mtnet_plugin.apis.onnx_export import (compare_with_pytorch,
+                                           hard_sigmoid_gates,
                                            static_same_padding)
 
 from ..conftest import REPO
@@ -49,6 +50,33 @@ def test_static_same_padding_equals_mmcv_on_stride_multiples(model):
     with torch.no_grad():
         for a, b in zip(model._forward(x), frozen._forward(x)):
             assert torch.allclose(a, b, atol=1e-5)
+
+
+def test_hard_sigmoid_gates_equal_mmcv_and_export_one_node(
+        model, dynamic_file):
+    import copy
+
+    from mmcv.cnn.bricks import HSigmoid
+    gated = hard_sigmoid_gates(copy.deepcopy(model))
+    before = sum(isinstance(m, HSigmoid) for m in model.modules())
+    assert before >= 11  # two in the stem, one per inverted residual
+    assert not any(isinstance(m, HSigmoid) for m in gated.modules())
+    assert sum(isinstance(m, torch.nn.Hardsigmoid)
+               for m in gated.modules()) == before
+    x = preprocessed_example(model, (96, 160))
+    with torch.no_grad():
+        for a, b in zip(model._forward(x), gated._forward(x)):
+            assert torch.allclose(a, b, atol=1e-5)
+    # the export writes each gate as one HardSigmoid, no Add/Div/Clip chain
+    ops = [n.op_type for n in onnx.load(dynamic_file).graph.node]
+    assert ops.count('HardSigmoid') == before
+    assert 'Clip' not in ops
+
+
+def test_hard_sigmoid_gates_keeps_other_settings():
+    from mmcv.cnn.bricks import HSigmoid
+    m = torch.nn.Sequential(HSigmoid(bias=1.0, divisor=2.0))
+    assert isinstance(hard_sigmoid_gates(m)[0], HSigmoid)
 
 
 def test_checker_names_and_metadata(dynamic_file):

@@ -262,3 +262,25 @@ def test_without_variants_are_timed_beside_the_model(capsys):
     with pytest.raises(SystemExit):  # float variants only
         benchmark.parse_args([CONFIG, '--backend', 'onnxruntime-int8',
                               '--without', 'se'])
+
+
+def test_benchmark_pauses_before_each_models_block(monkeypatch):
+    """The rotation waits ``settle`` s before each model's calls, so the
+    previous model's onnxruntime threads are idle: with a fake clock and
+    backends that are slow while another one spun less than 40 ms ago, the
+    medians are the backends' own costs only with the pause."""
+    from ..test_apis.test_backends import _Clock, _SpinningBackend
+    clock = _Clock()
+    monkeypatch.setattr(benchmark, 'time', clock)
+
+    def medians(**kw):
+        fns = {n: _SpinningBackend(clock, n, cost)
+               for n, cost in (('model', 0.005), ('compare', 0.006))}
+        stats = benchmark.run(fns, (8, 8), 1, 'cpu', repeat=10, warmup=1,
+                              **kw)
+        return {n: s['median_ms'] for n, s in stats.items()}
+
+    assert medians(block=5, settle=0.05) == pytest.approx(
+        dict(model=5.0, compare=6.0))
+    slowed = medians(block=1, settle=0.0)
+    assert slowed == pytest.approx(dict(model=15.0, compare=16.0))

@@ -5,7 +5,8 @@ Times what each backend of ``TumorInferencer`` runs on a preprocessed batch
 (for EfficientMTNet both the segmentation and the classification branch,
 seg logits resized to the input) on random input: no dataset needed, a
 checkpoint optional. Warm-up runs first; every model and backend is timed
-in rotation in the same process (``--block`` calls each, see :func:`run`),
+in rotation in the same process (``--block`` calls each after a ``--settle-ms``
+pause, see :func:`run`),
 so all see the same machine state. The peer (``--compare``) runs through
 the same backends as the model (its own ONNX export, fp32 and int8, for the
 onnxruntime ones), and the ratio of medians per backend is printed.
@@ -55,6 +56,7 @@ from mmengine.config import DictAction
 from mmengine.logging import MMLogger
 
 from mtnet_plugin.apis import BACKENDS, build_backend, init_model
+from mtnet_plugin.apis.backends import SETTLE_S
 
 
 def build(config, checkpoint=None, cfg_options=None, device='cpu',
@@ -145,14 +147,17 @@ def summarise(times, batch):
 
 
 def run(models, shape, batch, device, repeat, warmup, channels_last=False,
-        block=1):
+        block=1, settle=0.0):
     """Time ``models`` (name -> callable on an (N, 3, H, W) batch) in
     rotation; return name -> stats of ``repeat`` timed calls each.
 
     With ``block`` > 1 each model runs ``block`` + 1 calls in a row and the
-    first is not timed: onnxruntime's worker threads spin for a while after
-    a call (its default, good for latency), which would otherwise slow the
-    next model's first call down and bias the comparison.
+    first is not timed. Each model's turn begins with a pause of ``settle``
+    seconds: onnxruntime's worker threads spin for tens of milliseconds
+    after a call (its default, good for latency) and slow the next model's
+    calls down meanwhile, which biases the comparison and spreads the
+    ratios of repeated runs (see ``SETTLE_S`` in
+    ``mtnet_plugin/apis/backends.py``).
     """
     x = torch.randn(batch, 3, *shape, device=device)
     if channels_last:
@@ -163,6 +168,8 @@ def run(models, shape, batch, device, repeat, warmup, channels_last=False,
             time_once(fn, x, device)
     while any(len(t) < repeat for t in times.values()):
         for name, fn in models.items():
+            if settle:
+                time.sleep(settle)
             if block > 1:
                 time_once(fn, x, device)  # switch-over call, not timed
             for _ in range(min(block, repeat - len(times[name]))):
@@ -302,6 +309,10 @@ def parse_args(argv=None):
     p.add_argument('--block', type=int, default=5,
                    help='consecutive timed calls per model before the next '
                    'one runs (plus one untimed switch-over call)')
+    p.add_argument('--settle-ms', type=float, default=SETTLE_S * 1000,
+                   help='pause before each model\'s block of calls, so '
+                   'that the previous model\'s onnxruntime threads stop '
+                   'spinning (0: no pause)')
     p.add_argument('--backend', nargs='+', default=['pytorch'],
                    choices=BACKENDS,
                    help='inference backends of the model, timed alternately')
@@ -420,10 +431,11 @@ def main(argv=None):
     print(f'device={args.device} threads={torch.get_num_threads()} '
           f'batch={args.batch_size} shape={h}x{w} precision={precision} '
           f'(onnxruntime: fp32) repeat={args.repeat} warmup={args.warmup} '
-          f'block={args.block}')
+          f'block={args.block} settle={args.settle_ms:g} ms')
     if args.repeat > 0:
         stats = run(fns, args.shape, args.batch_size, args.device,
-                    args.repeat, args.warmup, args.channels_last, args.block)
+                    args.repeat, args.warmup, args.channels_last, args.block,
+                    args.settle_ms / 1000)
         prefixes = peer_prefixes(args.compare)
         for key, s in stats.items():
             prefix = key.split(' [')[0]
