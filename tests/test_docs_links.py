@@ -8,7 +8,7 @@ import pytest
 
 from .conftest import REPO
 
-PAGES = [osp.join(REPO, 'README.md')] + sorted(
+PAGES = [osp.join(REPO, f) for f in ('README.md', 'CHANGELOG.md')] + sorted(
     glob.glob(osp.join(REPO, 'docs', '*.md')) +
     glob.glob(osp.join(REPO, 'configs', '*', 'README.md')))
 LINK = re.compile(r'!?\[[^\]]*\]\(([^)\s]+)\)')
