@@ -329,13 +329,17 @@ def test_auto_timings_damaged_are_timed_again(auto_setup, model,
     assert len(json.load(open(backends.AUTO_TIMINGS))) == 1
 
 
-def test_time_backends_alternates_and_takes_medians(monkeypatch):
-    from mtnet_plugin.apis.backends import time_backends
-    order = []
+def test_time_backends_takes_turns_and_times_the_block_only(monkeypatch):
+    from mtnet_plugin.apis import backends
+    order, slept = [], []
     clock = iter(range(0, 10000))
-    monkeypatch.setattr('time.perf_counter', lambda: next(clock) / 1000)
-    out = time_backends(
+    monkeypatch.setattr(backends.time, 'perf_counter',
+                        lambda: next(clock) / 1000)
+    monkeypatch.setattr(backends.time, 'sleep', slept.append)
+    out = backends.time_backends(
         dict(a=lambda x: order.append('a'), b=lambda x: order.append('b')),
-        None, rounds=5, warmup=1)
-    assert order == ['a', 'b'] * 6  # warm-up, then alternating rounds
-    assert out == dict(a=1.0, b=1.0)  # one fake millisecond per call
+        None, rounds=3, block=2, warmup=1, settle_s=0.05)
+    # each turn: a pause, one untimed and two timed calls; turns alternate
+    assert order == (['a'] * 3 + ['b'] * 3) * 3
+    assert slept == [0.05] * 6
+    assert out == dict(a=1.0, b=1.0)  # one fake millisecond per timed call
