@@ -7,24 +7,40 @@ import torch.nn.functional as F
 from mmseg.registry import MODELS
 
 
+def _window_max(x: torch.Tensor, radius: int) -> torch.Tensor:
+    """Max over the (2r+1) x (2r+1) window of each pixel of (N, H, W): a
+    1-D max along the rows, then along the columns (2k comparisons, not
+    k * k; PyTorch's 1-D pooling is ~15x faster than its 2-D pooling with
+    a (1, k) kernel on CPU)."""
+    n, h, w = x.shape
+    k = 2 * radius + 1
+    x = F.max_pool1d(x.reshape(n * h, 1, w), k, 1, radius).reshape(n, h, w)
+    x = x.transpose(1, 2).reshape(n * w, 1, h)
+    x = F.max_pool1d(x, k, 1, radius).reshape(n, w, h)
+    return x.transpose(1, 2)
+
+
 def boundary_band(target: torch.Tensor,
-                  num_classes: int,
                   radius: int,
                   ignore_index: int = 255) -> torch.Tensor:
     """The pixels within ``radius`` (Chebyshev distance) of a pixel of
     another class: a band ``2 * radius`` wide across every boundary of the
     label map. Ignored pixels are neither in the band nor a class.
 
+    A window holds two classes exactly when its largest and smallest class
+    index differ, so two window maxima of the label map find the band for
+    any number of classes.
+
     Shape:
         target: (N, H, W) class indices -> (N, H, W) bool.
     """
     valid = target != ignore_index
-    onehot = F.one_hot(torch.where(valid, target, torch.zeros_like(target)),
-                       num_classes).permute(0, 3, 1, 2).float()
-    onehot = onehot * valid.unsqueeze(1)
-    present = F.max_pool2d(
-        onehot, 2 * radius + 1, stride=1, padding=radius)  # (N, C, H, W)
-    return valid & (present.sum(1) > 1)
+    y = target.float()
+    hi = _window_max(torch.where(valid, y, torch.full_like(y, -1.0)), radius)
+    lo = -_window_max(
+        torch.where(valid, -y, torch.full_like(y, -float(ignore_index) - 1)),
+        radius)
+    return valid & (hi != lo)
 
 
 @MODELS.register_module()
@@ -42,26 +58,23 @@ class BoundaryBandLoss(nn.Module):
     Args:
         radius (int): Half-width of the band in label pixels (the loss runs
             at the label's size). Default: 8.
-        num_classes (int): Classes of the logits. Default: 2.
         loss_weight (float): Multiplier of the loss. Default: 1.0.
         ignore_index (int): Label to ignore. Default: 255.
         loss_name (str): Key in the loss dict. Default: 'loss_band'.
 
     Shape:
-        pred: (N, num_classes, H, W) logits; target: (N, H, W) class
+        pred: (N, C, H, W) logits; target: (N, H, W) class
         indices -> scalar (0 for a batch without a boundary).
     """
 
     def __init__(self,
                  radius: int = 8,
-                 num_classes: int = 2,
                  loss_weight: float = 1.0,
                  ignore_index: int = 255,
                  loss_name: str = 'loss_band'):
         super().__init__()
         assert radius >= 1, f'radius must be >= 1, got {radius}'
         self.radius = radius
-        self.num_classes = num_classes
         self.loss_weight = loss_weight
         self.ignore_index = ignore_index
         self._loss_name = loss_name
@@ -74,8 +87,7 @@ class BoundaryBandLoss(nn.Module):
                 **kwargs) -> torch.Tensor:
         ignore_index = self.ignore_index if ignore_index is None \
             else ignore_index
-        band = boundary_band(target, self.num_classes, self.radius,
-                             ignore_index)
+        band = boundary_band(target, self.radius, ignore_index)
         safe_target = torch.where(band, target, torch.zeros_like(target))
         loss = F.cross_entropy(pred.float(), safe_target, reduction='none')
         if weight is not None:

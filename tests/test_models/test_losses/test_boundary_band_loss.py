@@ -33,7 +33,7 @@ def _chebyshev_to_other_class(t):
 @pytest.mark.parametrize('radius', [1, 3])
 def test_band_is_the_pixels_within_radius_of_the_other_class(radius):
     t = _box_label()
-    band = boundary_band(t, 2, radius)
+    band = boundary_band(t, radius)
     expected = _chebyshev_to_other_class(t) <= radius
     assert torch.equal(band[0], expected)
     # both sides of the edge: inside and outside the box
@@ -42,10 +42,17 @@ def test_band_is_the_pixels_within_radius_of_the_other_class(radius):
     assert not band[0, 0, 0]
 
 
+def test_band_with_three_classes():
+    t = _box_label()
+    t[0, 12:18, 6:15] = 2  # a second box touching the first one's bottom
+    band = boundary_band(t, 2)
+    assert torch.equal(band[0], _chebyshev_to_other_class(t) <= 2)
+
+
 def test_ignored_pixels_are_neither_band_nor_a_class():
     t = _box_label()
     t[0, :, 20:] = 255  # padding to the right of the box
-    band = boundary_band(t, 2, 2)
+    band = boundary_band(t, 2)
     assert not band[0, :, 20:].any()
     # background next to the padding only is no boundary
     assert not band[0, 0, 19]
@@ -58,7 +65,7 @@ def test_loss_is_cross_entropy_over_the_band_only():
     pred = torch.randn(1, 2, *t.shape[-2:], requires_grad=True)
     loss = MODELS.build(dict(type='BoundaryBandLoss', radius=2,
                              loss_weight=0.5))
-    band = boundary_band(t, 2, 2)
+    band = boundary_band(t, 2)
     ce = F.cross_entropy(pred, t, reduction='none')
     value = loss(pred, t)
     assert torch.isclose(value, 0.5 * ce[band].mean())
