@@ -10,7 +10,7 @@ EXPECTED = {
         'ProgressiveLightHamHead', 'FCNAuxHead', 'BoxExtentAuxHead',
         'HamClsHead',
         'MultiTaskEncoderDecoder', 'MultiTaskTTAModel',
-        'LossSum', 'SoftmaxFocalLoss', 'TumorDiceLoss'
+        'BoundaryBandLoss', 'LossSum', 'SoftmaxFocalLoss', 'TumorDiceLoss'
     ],
     DATASETS: ['CocoTumorDataset'],
     TRANSFORMS:
