@@ -36,10 +36,9 @@ def boundary_band(target: torch.Tensor,
     """
     valid = target != ignore_index
     y = target.float()
-    hi = _window_max(torch.where(valid, y, torch.full_like(y, -1.0)), radius)
-    lo = -_window_max(
-        torch.where(valid, -y, torch.full_like(y, -float(ignore_index) - 1)),
-        radius)
+    none = torch.full_like(y, -float('inf'))  # ignored: never a window max
+    hi = _window_max(torch.where(valid, y, none), radius)
+    lo = -_window_max(torch.where(valid, -y, none), radius)
     return valid & (hi != lo)
 
 
