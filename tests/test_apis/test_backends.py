@@ -12,6 +12,7 @@ from mtnet_plugin.apis import (ONNXRuntimeBackend, PyTorchBackend,
 from mtnet_plugin.apis.inference import preprocessed_example
 
 from ..conftest import REPO
+from ..timing_fakes import FakeClock, SpinningBackend
 
 CONFIG = osp.join(REPO, 'configs', 'efficient_mtnet',
                   'efficient_mtnet_1xb8-12e_synthetic-256x256.py')
@@ -181,42 +182,11 @@ def test_a_file_the_user_named_is_never_rebuilt(model, onnx_file, tmp_path):
     assert not osp.exists(str(corrupt) + '.corrupt')
 
 
-class _Clock:
-    """A fake clock for timing tests: ``sleep`` and calls advance it."""
-
-    def __init__(self):
-        self.now = 0.0
-        self.last_end = {}  # backend name -> end of its last call
-
-    def perf_counter(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
-
-
-class _SpinningBackend:
-    """Takes ``cost`` s per call, and ``penalty`` s more while another
-    backend's threads still spin (it returned less than ``spin`` s ago):
-    what onnxruntime sessions sharing two cores do."""
-
-    def __init__(self, clock, name, cost, penalty=0.01, spin=0.04):
-        self.clock, self.name = clock, name
-        self.cost, self.penalty, self.spin = cost, penalty, spin
-
-    def __call__(self, inputs):
-        c = self.clock
-        busy = any(c.now - end < self.spin
-                   for name, end in c.last_end.items() if name != self.name)
-        c.now += self.cost + (self.penalty if busy else 0.0)
-        c.last_end[self.name] = c.now
-
-
 def test_time_backends_waits_for_the_other_session_to_settle(monkeypatch):
     from mtnet_plugin.apis import backends
-    clock = _Clock()
+    clock = FakeClock()
     monkeypatch.setattr(backends, 'time', clock)
-    fns = {n: _SpinningBackend(clock, n, cost)
+    fns = {n: SpinningBackend(clock, n, cost)
            for n, cost in (('fp32', 0.005), ('int8', 0.004))}
     ms = backends.time_backends(fns, torch.zeros(1))
     assert ms == pytest.approx({'fp32': 5.0, 'int8': 4.0})

@@ -269,12 +269,12 @@ def test_benchmark_pauses_before_each_models_block(monkeypatch):
     previous model's onnxruntime threads are idle: with a fake clock and
     backends that are slow while another one spun less than 40 ms ago, the
     medians are the backends' own costs only with the pause."""
-    from ..test_apis.test_backends import _Clock, _SpinningBackend
-    clock = _Clock()
+    from ..timing_fakes import FakeClock, SpinningBackend
+    clock = FakeClock()
     monkeypatch.setattr(benchmark, 'time', clock)
 
     def medians(**kw):
-        fns = {n: _SpinningBackend(clock, n, cost)
+        fns = {n: SpinningBackend(clock, n, cost)
                for n, cost in (('model', 0.005), ('compare', 0.006))}
         stats = benchmark.run(fns, (8, 8), 1, 'cpu', repeat=10, warmup=1,
                               **kw)
