@@ -10,6 +10,7 @@ EXPECTED = {
         'ProgressiveLightHamHead', 'FCNAuxHead', 'BoxExtentAuxHead',
         'HamClsHead',
         'MultiTaskEncoderDecoder', 'MultiTaskTTAModel',
+        'DistillMultiTaskEncoderDecoder', 'ChannelWiseDivergence',
         'BoundaryBandLoss', 'LossSum', 'SoftmaxFocalLoss', 'TumorDiceLoss'
     ],
     DATASETS: ['CocoTumorDataset'],

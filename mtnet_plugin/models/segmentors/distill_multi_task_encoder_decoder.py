@@ -1,0 +1,124 @@
+"""Multi-task segmentor trained with a frozen teacher's segmentation logits."""
+from typing import Optional
+
+import torch
+import torch.nn as nn
+from mmseg.registry import MODELS
+from mmseg.utils import ConfigType, SampleList, add_prefix
+from torch import Tensor
+
+from .multi_task_encoder_decoder import MultiTaskEncoderDecoder
+
+
+@MODELS.register_module()
+class DistillMultiTaskEncoderDecoder(MultiTaskEncoderDecoder):
+    """:class:`MultiTaskEncoderDecoder` whose decode head also learns a
+    trained teacher's segmentation logits (knowledge distillation, as
+    mmrazor's ``SingleTeacherDistill`` does with the logits of
+    ``decode_head``).
+
+    .. code:: text
+
+        loss():     teacher._forward(inputs), eval, no grad  -> logits_T
+                    extract_feat() -> decode_head.forward()  -> logits_S
+                        decode_head.loss_by_feat(logits_S)    'decode.*'
+                        distill_loss(logits_S, logits_T)      'distill.*'
+                    -> auxiliary_head.loss(), cls_head.loss() as the parent
+        predict(), _forward(): the parent's; the teacher takes no part.
+
+    The teacher is built from its config and checkpoint on the first training
+    step, so testing, exporting or benchmarking the student never reads
+    either file; it is kept outside the module tree: not in the student's
+    ``state_dict`` or checkpoints, not seen by the optimizer, EMA or DDP.
+    Inference costs nothing more than the parent's.
+
+    Args:
+        teacher (dict): ``config`` (path of any mmseg segmentor's config whose
+            ``_forward`` returns (N, num_classes, h, w) logits, or a tuple
+            whose first item is; DDRNet's head in eval mode returns its main
+            logits alone) and ``checkpoint`` (path of its trained weights).
+            Its ``data_preprocessor`` must normalize images as the student's
+            does, since both read the same batch.
+        distill_loss (dict): Loss of (student logits, teacher logits), e.g.
+            :class:`ChannelWiseDivergence`; its ``loss_name`` is the key,
+            under ``distill.``. Default: ``ChannelWiseDivergence``, tau 1,
+            weight 3.
+        **kwargs: :class:`MultiTaskEncoderDecoder` arguments.
+    """
+
+    def __init__(self,
+                 teacher: ConfigType,
+                 distill_loss: ConfigType = dict(
+                     type='ChannelWiseDivergence', tau=1.0, loss_weight=3.0),
+                 **kwargs):
+        super().__init__(**kwargs)
+        missing = {'config', 'checkpoint'} - set(teacher)
+        if missing:
+            raise ValueError(
+                f'teacher needs {sorted(missing)}, got {dict(teacher)}')
+        self.teacher_cfg = dict(teacher)
+        self.distill_loss = MODELS.build(distill_loss)
+        # a plain attribute, not a submodule (class docstring)
+        self.__dict__['_teacher'] = None
+        self.__dict__['_teacher_logits'] = None
+
+    @property
+    def teacher(self) -> Optional[nn.Module]:
+        """The frozen teacher once built (the first training step)."""
+        return self.__dict__['_teacher']
+
+    def build_teacher(self, device: torch.device) -> nn.Module:
+        """Build the teacher from ``teacher_cfg`` on ``device``, frozen and in
+        eval mode, after checking that it normalizes images as the student
+        does."""
+        # the inference builder: no auxiliary heads, strict checkpoint load
+        from mtnet_plugin.apis.inference import init_model
+        cfg = self.teacher_cfg
+        teacher = init_model(cfg['config'], cfg['checkpoint'], device=device)
+        mine, theirs = self.data_preprocessor, teacher.data_preprocessor
+        for attr in ('mean', 'std'):
+            a, b = getattr(mine, attr, None), getattr(theirs, attr, None)
+            if (a is None) != (b is None) or (a is not None and not torch.
+                                              allclose(a.float().cpu(),
+                                                       b.float().cpu())):
+                raise ValueError(
+                    f'teacher config {cfg["config"]} normalizes images with '
+                    f'{attr} {None if b is None else b.flatten().tolist()}, '
+                    f'the student with {None if a is None else a.flatten().tolist()}: '
+                    'both read the same batch, so they must agree')
+        for p in teacher.parameters():
+            p.requires_grad_(False)
+        self.__dict__['_teacher'] = teacher
+        return teacher
+
+    @torch.no_grad()
+    def teacher_logits(self, inputs: Tensor) -> Tensor:
+        """The teacher's segmentation logits (N, C, h, w) of the
+        preprocessed (N, 3, H, W) ``inputs``."""
+        teacher = self.teacher
+        if teacher is None:
+            teacher = self.build_teacher(inputs.device)
+        teacher.eval()
+        out = teacher._forward(inputs)
+        return out[0] if isinstance(out, (tuple, list)) else out
+
+    def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
+        """The parent's losses plus ``distill.<loss_name>`` (class
+        docstring)."""
+        self.__dict__['_teacher_logits'] = self.teacher_logits(inputs)
+        try:
+            return super().loss(inputs, data_samples)
+        finally:
+            self.__dict__['_teacher_logits'] = None
+
+    def _decode_head_forward_train(self, inputs, data_samples) -> dict:
+        """``decode_head.loss`` (forward, then ``loss_by_feat``) with the
+        logits also compared with the teacher's."""
+        seg_logits = self.decode_head.forward(inputs)
+        losses = add_prefix(
+            self.decode_head.loss_by_feat(seg_logits, data_samples), 'decode')
+        teacher_logits = self.__dict__['_teacher_logits']
+        if teacher_logits is not None:
+            losses[f'distill.{self.distill_loss.loss_name}'] = \
+                self.distill_loss(seg_logits, teacher_logits)
+        return losses

@@ -1,0 +1,127 @@
+import copy
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmseg.registry import MODELS
+
+from ...conftest import MODEL_CFG
+from .test_multi_task_encoder_decoder import _samples
+
+
+@pytest.fixture
+def teacher_files(tmp_path):
+    """A teacher config (EfficientMTNet's model base) and weights saved from
+    it, as a training run would leave them."""
+    from mtnet_plugin.apis.inference import init_model
+    cfg_path = tmp_path / 'teacher.py'
+    cfg_path.write_text(f'_base_ = [{MODEL_CFG!r}]\n')
+    torch.manual_seed(1)
+    teacher = init_model(str(cfg_path))
+    ckpt = tmp_path / 'teacher.pth'
+    torch.save(dict(state_dict=teacher.state_dict(), meta={}), ckpt)
+    return str(cfg_path), str(ckpt)
+
+
+def _student(model_cfg, teacher, **kwargs):
+    cfg = copy.deepcopy(model_cfg)
+    cfg.update(type='DistillMultiTaskEncoderDecoder', teacher=teacher,
+               **kwargs)
+    model = MODELS.build(cfg)
+    model.init_weights()
+    return model
+
+
+def test_loss_adds_the_distillation_term_and_trains_only_the_student(
+        model_cfg, teacher_files):
+    config, ckpt = teacher_files
+    model = _student(model_cfg, dict(config=config, checkpoint=ckpt))
+    assert model.teacher is None  # built on the first training step
+    inputs = torch.randn(2, 3, 64, 64)
+    losses = model.loss(inputs, _samples(2, 64, 64))
+    assert 'distill.loss_cwd' in losses
+    assert {k for k in losses if k.startswith('decode.')} >= {
+        'decode.loss_focal', 'decode.loss_dice'}
+    assert 'cls.loss_cls' in losses
+    kd = losses['distill.loss_cwd']
+    assert torch.isfinite(kd) and kd.item() > 0
+    kd.backward()
+    head_grads = [p.grad for p in model.decode_head.parameters()]
+    assert any(g is not None and g.abs().sum() > 0 for g in head_grads)
+    teacher = model.teacher
+    assert teacher is not None and not teacher.training
+    assert all(p.grad is None and not p.requires_grad
+               for p in teacher.parameters())
+    # the teacher is not part of the student: not saved, not optimized
+    n_teacher = len(teacher.state_dict())
+    assert not any(k.startswith('_teacher') or 'teacher' in k
+                   for k in model.state_dict())
+    assert len(list(model.parameters())) == len(
+        list(_student(model_cfg, dict(config=config,
+                                      checkpoint=ckpt)).parameters()))
+    assert n_teacher > 0
+
+
+def test_distillation_term_is_the_loss_of_the_teachers_logits(
+        model_cfg, teacher_files):
+    """The term equals distill_loss(student logits, teacher logits) computed
+    by hand from the same batch, student in train mode."""
+    config, ckpt = teacher_files
+    model = _student(model_cfg, dict(config=config, checkpoint=ckpt))
+    inputs = torch.randn(2, 3, 64, 64)
+    t_logits = model.teacher_logits(inputs)
+    torch.manual_seed(0)
+    losses = model.loss(inputs, _samples(2, 64, 64))
+    torch.manual_seed(0)  # the NMF of training mode draws its bases
+    s_logits = model.decode_head.forward(model.extract_feat(inputs))
+    expected = model.distill_loss(s_logits, t_logits)
+    assert losses['distill.loss_cwd'].item() == pytest.approx(
+        expected.item(), rel=1e-4)
+    # teacher logits are the teacher's own eval output at 1/4 of the input
+    assert tuple(t_logits.shape) == (2, 2, 16, 16)
+
+
+def test_inference_never_reads_the_teacher(model_cfg, tmp_path):
+    missing = dict(config=str(tmp_path / 'none.py'),
+                   checkpoint=str(tmp_path / 'none.pth'))
+    model = _student(model_cfg, missing).eval()
+    with torch.no_grad():
+        seg, cls = model(torch.randn(1, 3, 64, 64), mode='tensor')
+        model.predict(torch.randn(1, 3, 64, 64))
+    assert seg.shape[1] == 2 and cls.shape == (1, 2)
+    assert model.teacher is None
+
+
+def test_teacher_with_other_normalization_is_refused(model_cfg,
+                                                     teacher_files, tmp_path):
+    config, ckpt = teacher_files
+    other = tmp_path / 'teacher_other_norm.py'
+    other.write_text(f'_base_ = [{config!r}]\n'
+                     'model = dict(data_preprocessor=dict(mean=[0, 0, 0], '
+                     'std=[1, 1, 1]))\n')
+    model = _student(model_cfg, dict(config=str(other), checkpoint=ckpt))
+    with pytest.raises(ValueError, match='teacher_other_norm.py.*mean'):
+        model.loss(torch.randn(1, 3, 64, 64), _samples(1, 64, 64))
+
+
+def test_teacher_needs_config_and_checkpoint(model_cfg):
+    with pytest.raises(ValueError, match='checkpoint'):
+        _student(model_cfg, dict(config='x.py'))
+
+
+def test_the_shipped_distillation_configs_build(tmp_path):
+    """Every distillation config builds its student without the teacher
+    (which a test run of the student never needs)."""
+    import glob
+    import os.path as osp
+    from ...conftest import REPO
+    paths = glob.glob(osp.join(REPO, 'configs', '*', '*distill*.py'))
+    assert paths
+    for path in paths:
+        cfg = Config.fromfile(path)
+        assert cfg.model.type == 'DistillMultiTaskEncoderDecoder'
+        for key in ('config', 'checkpoint'):
+            assert osp.isfile(osp.join(REPO, cfg.model.teacher[key])), (
+                path, key)
+        model = MODELS.build(cfg.model)
+        assert model.teacher is None
