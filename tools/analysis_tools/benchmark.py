@@ -57,6 +57,7 @@ from mmengine.logging import MMLogger
 
 from mtnet_plugin.apis import BACKENDS, build_backend, init_model
 from mtnet_plugin.apis.backends import SETTLE_S
+from mtnet_plugin.apis.onnx_quantize import FLOAT_ISLANDS
 
 
 def build(config, checkpoint=None, cfg_options=None, device='cpu',
@@ -329,7 +330,8 @@ def parse_args(argv=None):
                    help='onnxruntime-int8: calibration images (default 64)')
     p.add_argument('--float-islands', nargs='*', default=None,
                    help='onnxruntime-int8: parts kept in float (default: '
-                   'nmf final_resize cls_head)')
+                   f'{" ".join(FLOAT_ISLANDS)}; none given: every node '
+                   'int8)')
     prec = p.add_mutually_exclusive_group()
     prec.add_argument('--fp16', action='store_true',
                       help='fp16 autocast (PyTorch backends and the peer)')

@@ -4,7 +4,7 @@ image by image (e.g. int8 against fp32 onnxruntime).
     python tools/analysis_tools/compare_backends.py CONFIG CHECKPOINT \
         --backend onnxruntime onnxruntime-int8 [--threads 2] \
         [--csv per_image.csv] [--json report.json] \
-        [--num-calib 64] [--float-islands nmf final_resize cls_head] \
+        [--num-calib 64] [--float-islands stem nmf final_resize cls_head] \
         [--calib-method minmax] [--record]
 
 Every backend runs the same ``TumorInferencer`` pre- and post-processing
