@@ -11,6 +11,7 @@ EXPECTED = {
         'HamClsHead',
         'MultiTaskEncoderDecoder', 'MultiTaskTTAModel',
         'DistillMultiTaskEncoderDecoder', 'ChannelWiseDivergence',
+        'PixelKLDivergence',
         'BoundaryBandLoss', 'LossSum', 'SoftmaxFocalLoss', 'TumorDiceLoss'
     ],
     DATASETS: ['CocoTumorDataset'],

@@ -2,8 +2,9 @@
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmseg.models.utils import resize
 from mmseg.registry import MODELS
+
+from .utils import teacher_at_student_size
 
 
 @MODELS.register_module()
@@ -48,19 +49,8 @@ class ChannelWiseDivergence(nn.Module):
 
     def forward(self, preds_S: torch.Tensor,
                 preds_T: torch.Tensor) -> torch.Tensor:
-        if preds_S.dim() != 4 or preds_T.dim() != 4 or \
-                preds_S.shape[:2] != preds_T.shape[:2]:
-            raise ValueError(
-                'ChannelWiseDivergence takes (N, C, H, W) logits with the '
-                f'same N and C; got student {tuple(preds_S.shape)}, teacher '
-                f'{tuple(preds_T.shape)}')
-        preds_T = preds_T.detach().float()
-        if preds_T.shape[2:] != preds_S.shape[2:]:
-            preds_T = resize(
-                preds_T,
-                size=preds_S.shape[2:],
-                mode='bilinear',
-                align_corners=False)
+        preds_T = teacher_at_student_size(preds_S, preds_T,
+                                          'ChannelWiseDivergence')
         n, c = preds_S.shape[:2]
         log_p_s = F.log_softmax(
             preds_S.float().flatten(2) / self.tau, dim=2)

@@ -39,17 +39,17 @@ class DistillMultiTaskEncoderDecoder(MultiTaskEncoderDecoder):
             logits alone) and ``checkpoint`` (path of its trained weights).
             Its ``data_preprocessor`` must normalize images as the student's
             does, since both read the same batch.
-        distill_loss (dict): Loss of (student logits, teacher logits), e.g.
-            :class:`ChannelWiseDivergence`; its ``loss_name`` is the key,
-            under ``distill.``. Default: ``ChannelWiseDivergence``, tau 1,
-            weight 3.
+        distill_loss (dict): Loss of (student logits, teacher logits),
+            :class:`PixelKLDivergence` or :class:`ChannelWiseDivergence`;
+            its ``loss_name`` is the key, under ``distill.``. Default:
+            ``PixelKLDivergence``, tau 1, weight 3.
         **kwargs: :class:`MultiTaskEncoderDecoder` arguments.
     """
 
     def __init__(self,
                  teacher: ConfigType,
                  distill_loss: ConfigType = dict(
-                     type='ChannelWiseDivergence', tau=1.0, loss_weight=3.0),
+                     type='PixelKLDivergence', tau=1.0, loss_weight=3.0),
                  **kwargs):
         super().__init__(**kwargs)
         missing = {'config', 'checkpoint'} - set(teacher)

@@ -39,11 +39,11 @@ def test_loss_adds_the_distillation_term_and_trains_only_the_student(
     assert model.teacher is None  # built on the first training step
     inputs = torch.randn(2, 3, 64, 64)
     losses = model.loss(inputs, _samples(2, 64, 64))
-    assert 'distill.loss_cwd' in losses
+    assert 'distill.loss_pkd' in losses
     assert {k for k in losses if k.startswith('decode.')} >= {
         'decode.loss_focal', 'decode.loss_dice'}
     assert 'cls.loss_cls' in losses
-    kd = losses['distill.loss_cwd']
+    kd = losses['distill.loss_pkd']
     assert torch.isfinite(kd) and kd.item() > 0
     kd.backward()
     head_grads = [p.grad for p in model.decode_head.parameters()]
@@ -75,7 +75,7 @@ def test_distillation_term_is_the_loss_of_the_teachers_logits(
     torch.manual_seed(0)  # the NMF of training mode draws its bases
     s_logits = model.decode_head.forward(model.extract_feat(inputs))
     expected = model.distill_loss(s_logits, t_logits)
-    assert losses['distill.loss_cwd'].item() == pytest.approx(
+    assert losses['distill.loss_pkd'].item() == pytest.approx(
         expected.item(), rel=1e-4)
     # teacher logits are the teacher's own eval output at 1/4 of the input
     assert tuple(t_logits.shape) == (2, 2, 16, 16)
@@ -155,7 +155,7 @@ def test_runner_with_ema_trains_and_saves_the_student_alone(
                 type='CheckpointHook', interval=2, by_epoch=False)),
         default_scope='mmseg')
     runner.train()
-    assert 'train/distill.loss_cwd' in runner.message_hub.log_scalars
+    assert 'train/distill.loss_pkd' in runner.message_hub.log_scalars
     saved = torch.load(tmp_path / 'work' / 'iter_2.pth', map_location='cpu',
                        weights_only=False)
     keys = set(saved['state_dict'])

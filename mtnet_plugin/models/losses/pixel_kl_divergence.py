@@ -1,0 +1,60 @@
+"""Pixel-wise distillation of dense logits (soft targets per pixel)."""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmseg.registry import MODELS
+
+from .utils import teacher_at_student_size
+
+
+@MODELS.register_module()
+class PixelKLDivergence(nn.Module):
+    """KL divergence between the teacher's and the student's class
+    distributions at each pixel, averaged over the pixels (Hinton's soft
+    targets applied per pixel, the pixel-wise distillation of `Structured
+    Knowledge Distillation for Semantic Segmentation
+    <https://arxiv.org/abs/1903.04197>`_)::
+
+        tau**2 * mean_{n, h, w} KL(softmax(T / tau) || softmax(S / tau))
+
+    with the softmax over the classes. Where the teacher is unsure, near
+    the edges of a lesion, its soft target says how unsure; unlike
+    :class:`ChannelWiseDivergence`, whose per-channel distribution over the
+    positions mostly says where the teacher's most confident pixels are,
+    every pixel counts once. A teacher map of another size is resized
+    (bilinear) to the student's first.
+
+    Args:
+        tau (float): Temperature of the softmax. Default: 1.0.
+        loss_weight (float): Weight of the loss. Default: 1.0.
+        loss_name (str): Key of the loss in the losses dict; it must contain
+            'loss' for mmengine to sum it. Default: 'loss_pkd'.
+
+    Shape:
+        preds_S: (N, C, H, W) student logits; preds_T: (N, C, H', W') teacher
+        logits (no gradient flows into them) -> scalar.
+    """
+
+    def __init__(self,
+                 tau: float = 1.0,
+                 loss_weight: float = 1.0,
+                 loss_name: str = 'loss_pkd'):
+        super().__init__()
+        if not tau > 0:
+            raise ValueError(f'tau must be > 0, got {tau}')
+        self.tau = tau
+        self.loss_weight = loss_weight
+        self._loss_name = loss_name
+
+    def forward(self, preds_S: torch.Tensor,
+                preds_T: torch.Tensor) -> torch.Tensor:
+        preds_T = teacher_at_student_size(preds_S, preds_T,
+                                          'PixelKLDivergence')
+        log_p_s = F.log_softmax(preds_S.float() / self.tau, dim=1)
+        log_p_t = F.log_softmax(preds_T / self.tau, dim=1)
+        kl = (log_p_t.exp() * (log_p_t - log_p_s)).sum(dim=1).mean()
+        return self.loss_weight * kl * self.tau**2
+
+    @property
+    def loss_name(self) -> str:
+        return self._loss_name

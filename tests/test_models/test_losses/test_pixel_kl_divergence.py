@@ -1,0 +1,58 @@
+import math
+
+import pytest
+import torch
+from mmseg.registry import MODELS
+
+
+def _pkd(**kwargs):
+    return MODELS.build(dict(type='PixelKLDivergence', **kwargs))
+
+
+def test_zero_for_the_teacher_itself_and_positive_otherwise():
+    t = torch.randn(2, 2, 6, 7)
+    assert _pkd()(t.clone(), t).item() == pytest.approx(0, abs=1e-6)
+    assert _pkd()(torch.randn(2, 2, 6, 7), t).item() > 0
+
+
+def test_class_distribution_per_pixel_by_hand():
+    """Two pixels: one where the student is right, one where it is 1/2 and
+    the teacher 3/4 for class 1; the mean over pixels is half that KL."""
+    s = torch.tensor([[0., 0.], [0., 0.]]).view(1, 2, 1, 2)
+    t = torch.tensor([[0., 0.], [0., math.log(3.)]]).view(1, 2, 1, 2)
+    kl = 0.25 * math.log(0.25 / 0.5) + 0.75 * math.log(0.75 / 0.5)
+    assert _pkd()(s, t).item() == pytest.approx(kl / 2, rel=1e-5)
+    # tau divides the logits and multiplies by tau**2; weight scales
+    assert _pkd(tau=2.0, loss_weight=3.0)(s, t * 2).item() == pytest.approx(
+        3.0 * 4 * kl / 2, rel=1e-5)
+
+
+def test_a_channel_shifted_everywhere_changes_the_loss():
+    """Per pixel, over the classes: unlike the channel-wise divergence, a
+    class made likelier everywhere is a different prediction."""
+    t = torch.randn(1, 2, 5, 5)
+    s = t.clone()
+    s[:, 1] += 4.0
+    assert _pkd()(s, t).item() > 0.1
+    cwd = MODELS.build(dict(type='ChannelWiseDivergence'))
+    assert cwd(s, t).item() == pytest.approx(0, abs=1e-5)
+
+
+def test_teacher_at_another_size_is_resized_and_gets_no_gradient():
+    s = torch.randn(1, 2, 8, 8, requires_grad=True)
+    t = torch.randn(1, 2, 4, 4, requires_grad=True)
+    loss = _pkd()(s, t)
+    loss.backward()
+    assert s.grad is not None and s.grad.abs().sum() > 0
+    assert t.grad is None
+    up = torch.nn.functional.interpolate(
+        t.detach(), size=(8, 8), mode='bilinear', align_corners=False)
+    assert loss.item() == pytest.approx(_pkd()(s, up).item(), rel=1e-5)
+
+
+def test_bad_shapes_and_tau_raise():
+    with pytest.raises(ValueError, match='PixelKLDivergence.*same N and C'):
+        _pkd()(torch.randn(1, 2, 4, 4), torch.randn(2, 2, 4, 4))
+    with pytest.raises(ValueError, match='tau'):
+        _pkd(tau=-1)
+    assert _pkd().loss_name == 'loss_pkd'
