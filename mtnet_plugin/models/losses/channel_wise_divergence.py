@@ -1,14 +1,13 @@
 """Channel-wise distillation of dense logits (Shu et al., ICCV 2021)."""
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 from mmseg.registry import MODELS
 
-from .utils import teacher_at_student_size
+from .utils import TemperedDivergence
 
 
 @MODELS.register_module()
-class ChannelWiseDivergence(nn.Module):
+class ChannelWiseDivergence(TemperedDivergence):
     """KL divergence between the teacher's and the student's per-channel
     spatial distributions (`Channel-wise Knowledge Distillation for Dense
     Prediction <https://arxiv.org/abs/2011.13256>`_).
@@ -23,13 +22,14 @@ class ChannelWiseDivergence(nn.Module):
     segmentation recipes), written here because mmrazor is not in the pinned
     OpenMMLab stack. A teacher map of another size is resized (bilinear) to
     the student's first, so a teacher that predicts at 1/8 can teach a
-    student that predicts at 1/4.
+    student that predicts at 1/4. With a trained model's logits (tens of
+    units) the softmax at tau 1 holds a few peak pixels per channel: prefer
+    :class:`PixelKLDivergence` to teach edges.
 
     Args:
-        tau (float): Temperature of the spatial softmax. Default: 1.0.
-        loss_weight (float): Weight of the loss. Default: 1.0.
-        loss_name (str): Key of the loss in the losses dict; it must contain
-            'loss' for mmengine to sum it. Default: 'loss_cwd'.
+        tau, loss_weight, loss_name: as :class:`TemperedDivergence`; tau is
+            the temperature of the spatial softmax, ``loss_name``
+            defaults to 'loss_cwd'.
 
     Shape:
         preds_S: (N, C, H, W) student logits; preds_T: (N, C, H', W') teacher
@@ -40,24 +40,11 @@ class ChannelWiseDivergence(nn.Module):
                  tau: float = 1.0,
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_cwd'):
-        super().__init__()
-        if not tau > 0:
-            raise ValueError(f'tau must be > 0, got {tau}')
-        self.tau = tau
-        self.loss_weight = loss_weight
-        self._loss_name = loss_name
+        super().__init__(tau, loss_weight, loss_name)
 
-    def forward(self, preds_S: torch.Tensor,
-                preds_T: torch.Tensor) -> torch.Tensor:
-        preds_T = teacher_at_student_size(preds_S, preds_T,
-                                          'ChannelWiseDivergence')
+    def divergence(self, preds_S: torch.Tensor,
+                   preds_T: torch.Tensor) -> torch.Tensor:
         n, c = preds_S.shape[:2]
-        log_p_s = F.log_softmax(
-            preds_S.float().flatten(2) / self.tau, dim=2)
-        log_p_t = F.log_softmax(preds_T.flatten(2) / self.tau, dim=2)
-        kl = (log_p_t.exp() * (log_p_t - log_p_s)).sum()
-        return self.loss_weight * kl * self.tau**2 / (n * c)
-
-    @property
-    def loss_name(self) -> str:
-        return self._loss_name
+        log_p_s = F.log_softmax(preds_S.flatten(2), dim=2)
+        log_p_t = F.log_softmax(preds_T.flatten(2), dim=2)
+        return (log_p_t.exp() * (log_p_t - log_p_s)).sum() / (n * c)

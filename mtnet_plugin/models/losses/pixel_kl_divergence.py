@@ -1,14 +1,13 @@
 """Pixel-wise distillation of dense logits (soft targets per pixel)."""
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 from mmseg.registry import MODELS
 
-from .utils import teacher_at_student_size
+from .utils import TemperedDivergence
 
 
 @MODELS.register_module()
-class PixelKLDivergence(nn.Module):
+class PixelKLDivergence(TemperedDivergence):
     """KL divergence between the teacher's and the student's class
     distributions at each pixel, averaged over the pixels (Hinton's soft
     targets applied per pixel, the pixel-wise distillation of `Structured
@@ -25,10 +24,9 @@ class PixelKLDivergence(nn.Module):
     (bilinear) to the student's first.
 
     Args:
-        tau (float): Temperature of the softmax. Default: 1.0.
-        loss_weight (float): Weight of the loss. Default: 1.0.
-        loss_name (str): Key of the loss in the losses dict; it must contain
-            'loss' for mmengine to sum it. Default: 'loss_pkd'.
+        tau, loss_weight, loss_name: as :class:`TemperedDivergence`; tau is
+            the temperature of the softmax over the classes, ``loss_name``
+            defaults to 'loss_pkd'.
 
     Shape:
         preds_S: (N, C, H, W) student logits; preds_T: (N, C, H', W') teacher
@@ -39,22 +37,10 @@ class PixelKLDivergence(nn.Module):
                  tau: float = 1.0,
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_pkd'):
-        super().__init__()
-        if not tau > 0:
-            raise ValueError(f'tau must be > 0, got {tau}')
-        self.tau = tau
-        self.loss_weight = loss_weight
-        self._loss_name = loss_name
+        super().__init__(tau, loss_weight, loss_name)
 
-    def forward(self, preds_S: torch.Tensor,
-                preds_T: torch.Tensor) -> torch.Tensor:
-        preds_T = teacher_at_student_size(preds_S, preds_T,
-                                          'PixelKLDivergence')
-        log_p_s = F.log_softmax(preds_S.float() / self.tau, dim=1)
-        log_p_t = F.log_softmax(preds_T / self.tau, dim=1)
-        kl = (log_p_t.exp() * (log_p_t - log_p_s)).sum(dim=1).mean()
-        return self.loss_weight * kl * self.tau**2
-
-    @property
-    def loss_name(self) -> str:
-        return self._loss_name
+    def divergence(self, preds_S: torch.Tensor,
+                   preds_T: torch.Tensor) -> torch.Tensor:
+        log_p_s = F.log_softmax(preds_S, dim=1)
+        log_p_t = F.log_softmax(preds_T, dim=1)
+        return (log_p_t.exp() * (log_p_t - log_p_s)).sum(dim=1).mean()

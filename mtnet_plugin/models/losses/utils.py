@@ -1,5 +1,7 @@
-"""Helpers shared by the distillation losses."""
+"""What the distillation losses share: the teacher's logits at the
+student's size, and the arguments and scaling of a tempered divergence."""
 import torch
+import torch.nn as nn
 from mmseg.models.utils import resize
 
 
@@ -27,3 +29,43 @@ def teacher_at_student_size(preds_S: torch.Tensor, preds_T: torch.Tensor,
             mode='bilinear',
             align_corners=False)
     return preds_T
+
+
+class TemperedDivergence(nn.Module):
+    """Base of a distillation loss between dense logits at temperature tau:
+    ``loss_weight * tau**2 * divergence(S / tau, T / tau)``, with the
+    teacher's logits brought to the student's size first
+    (:func:`teacher_at_student_size`). Subclasses define ``divergence``.
+
+    Args:
+        tau (float): Temperature. Default: 1.0.
+        loss_weight (float): Weight of the loss. Default: 1.0.
+        loss_name (str): Key of the loss in the losses dict; it must contain
+            'loss' for mmengine to sum it.
+    """
+
+    def __init__(self, tau: float = 1.0, loss_weight: float = 1.0,
+                 loss_name: str = 'loss_kd'):
+        super().__init__()
+        if not tau > 0:
+            raise ValueError(f'tau must be > 0, got {tau}')
+        self.tau = tau
+        self.loss_weight = loss_weight
+        self._loss_name = loss_name
+
+    def divergence(self, preds_S: torch.Tensor,
+                   preds_T: torch.Tensor) -> torch.Tensor:
+        """Scalar divergence of (N, C, H, W) tempered logits."""
+        raise NotImplementedError
+
+    def forward(self, preds_S: torch.Tensor,
+                preds_T: torch.Tensor) -> torch.Tensor:
+        preds_T = teacher_at_student_size(preds_S, preds_T,
+                                          type(self).__name__)
+        div = self.divergence(preds_S.float() / self.tau,
+                              preds_T / self.tau)
+        return self.loss_weight * div * self.tau**2
+
+    @property
+    def loss_name(self) -> str:
+        return self._loss_name

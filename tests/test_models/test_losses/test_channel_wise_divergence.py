@@ -39,26 +39,5 @@ def test_channels_are_distributions_over_space_not_over_classes():
     assert _cwd()(s, t).item() == pytest.approx(0, abs=1e-5)
 
 
-def test_teacher_at_another_size_is_resized_and_gets_no_gradient():
-    s = torch.randn(1, 2, 8, 8, requires_grad=True)
-    t = torch.randn(1, 2, 4, 4, requires_grad=True)
-    loss = _cwd()(s, t)
-    loss.backward()
-    assert s.grad is not None and s.grad.abs().sum() > 0
-    assert t.grad is None
-    # same as resizing the teacher by hand
-    up = torch.nn.functional.interpolate(
-        t.detach(), size=(8, 8), mode='bilinear', align_corners=False)
-    assert loss.item() == pytest.approx(_cwd()(s, up).item(), rel=1e-5)
-
-
-def test_bad_shapes_and_tau_raise():
-    with pytest.raises(ValueError, match='same N and C'):
-        _cwd()(torch.randn(1, 2, 4, 4), torch.randn(1, 3, 4, 4))
-    with pytest.raises(ValueError, match='tau'):
-        _cwd(tau=0)
-
-
-def test_loss_name_contains_loss():
-    assert 'loss' in _cwd().loss_name
-    assert _cwd(loss_name='loss_kd').loss_name == 'loss_kd'
+def test_loss_name():
+    assert _cwd().loss_name == 'loss_cwd'

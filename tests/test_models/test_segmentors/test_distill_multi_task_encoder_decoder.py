@@ -132,28 +132,13 @@ def test_runner_with_ema_trains_and_saves_the_student_alone(
     """Through mmengine's Runner with EMA: the term is logged, the
     checkpoint holds the student (and its EMA copy) only, and it loads
     strictly into the plain multi-task model for inference."""
-    from mmengine.runner import Runner
-    from .test_runner_training import _RandomSegDataset
+    from .test_runner_training import build_runner
     config, ckpt = teacher_files
     cfg = copy.deepcopy(model_cfg)
     cfg.update(type='DistillMultiTaskEncoderDecoder',
                teacher=dict(config=config, checkpoint=ckpt))
-    runner = Runner(
-        model=cfg,
-        work_dir=str(tmp_path / 'work'),
-        train_dataloader=dict(
-            dataset=_RandomSegDataset(),
-            batch_size=2,
-            sampler=dict(type='DefaultSampler', shuffle=False),
-            collate_fn=dict(type='pseudo_collate')),
-        optim_wrapper=dict(optimizer=dict(type='AdamW', lr=1e-3)),
-        train_cfg=dict(by_epoch=False, max_iters=2),
-        custom_hooks=[dict(type='EMAHook', momentum=0.01)],
-        default_hooks=dict(
-            logger=dict(type='LoggerHook', interval=1),
-            checkpoint=dict(
-                type='CheckpointHook', interval=2, by_epoch=False)),
-        default_scope='mmseg')
+    runner = build_runner(cfg, tmp_path / 'work', 2,
+                          custom_hooks=[dict(type='EMAHook', momentum=0.01)])
     runner.train()
     assert 'train/distill.loss_pkd' in runner.message_hub.log_scalars
     saved = torch.load(tmp_path / 'work' / 'iter_2.pth', map_location='cpu',

@@ -25,22 +25,29 @@ class _RandomSegDataset(torch.utils.data.Dataset):
         return dict(inputs=img, data_samples=s)
 
 
-def test_runner_trains_a_few_iterations(model_cfg, tmp_path):
-    runner = Runner(
-        model=copy.deepcopy(model_cfg),
-        work_dir=str(tmp_path),
+def build_runner(model, work_dir, max_iters, **kwargs):
+    """A Runner that trains ``model`` on the random dataset for
+    ``max_iters`` iterations of batch 2 and saves at the last one."""
+    return Runner(
+        model=model,
+        work_dir=str(work_dir),
         train_dataloader=dict(
             dataset=_RandomSegDataset(),
             batch_size=2,
             sampler=dict(type='DefaultSampler', shuffle=False),
             collate_fn=dict(type='pseudo_collate')),
         optim_wrapper=dict(optimizer=dict(type='AdamW', lr=1e-3)),
-        train_cfg=dict(by_epoch=False, max_iters=3),
+        train_cfg=dict(by_epoch=False, max_iters=max_iters),
         default_hooks=dict(
             logger=dict(type='LoggerHook', interval=1),
             checkpoint=dict(
-                type='CheckpointHook', interval=3, by_epoch=False)),
-        default_scope='mmseg')
+                type='CheckpointHook', interval=max_iters, by_epoch=False)),
+        default_scope='mmseg',
+        **kwargs)
+
+
+def test_runner_trains_a_few_iterations(model_cfg, tmp_path):
+    runner = build_runner(copy.deepcopy(model_cfg), tmp_path, 3)
     before = {
         k: v.clone()
         for k, v in runner.model.state_dict().items() if v.is_floating_point()
