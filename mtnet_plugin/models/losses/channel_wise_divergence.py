@@ -36,11 +36,7 @@ class ChannelWiseDivergence(TemperedDivergence):
         logits (no gradient flows into them) -> scalar.
     """
 
-    def __init__(self,
-                 tau: float = 1.0,
-                 loss_weight: float = 1.0,
-                 loss_name: str = 'loss_cwd'):
-        super().__init__(tau, loss_weight, loss_name)
+    default_loss_name = 'loss_cwd'
 
     def divergence(self, preds_S: torch.Tensor,
                    preds_T: torch.Tensor) -> torch.Tensor:

@@ -33,11 +33,7 @@ class PixelKLDivergence(TemperedDivergence):
         logits (no gradient flows into them) -> scalar.
     """
 
-    def __init__(self,
-                 tau: float = 1.0,
-                 loss_weight: float = 1.0,
-                 loss_name: str = 'loss_pkd'):
-        super().__init__(tau, loss_weight, loss_name)
+    default_loss_name = 'loss_pkd'
 
     def divergence(self, preds_S: torch.Tensor,
                    preds_T: torch.Tensor) -> torch.Tensor:

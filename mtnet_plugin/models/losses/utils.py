@@ -1,5 +1,7 @@
 """What the distillation losses share: the teacher's logits at the
 student's size, and the arguments and scaling of a tempered divergence."""
+from typing import Optional
+
 import torch
 import torch.nn as nn
 from mmseg.models.utils import resize
@@ -40,18 +42,21 @@ class TemperedDivergence(nn.Module):
     Args:
         tau (float): Temperature. Default: 1.0.
         loss_weight (float): Weight of the loss. Default: 1.0.
-        loss_name (str): Key of the loss in the losses dict; it must contain
-            'loss' for mmengine to sum it.
+        loss_name (str, optional): Key of the loss in the losses dict; it
+            must contain 'loss' for mmengine to sum it. Default: the
+            subclass's ``default_loss_name``.
     """
 
+    default_loss_name = 'loss_kd'
+
     def __init__(self, tau: float = 1.0, loss_weight: float = 1.0,
-                 loss_name: str = 'loss_kd'):
+                 loss_name: Optional[str] = None):
         super().__init__()
         if not tau > 0:
             raise ValueError(f'tau must be > 0, got {tau}')
         self.tau = tau
         self.loss_weight = loss_weight
-        self._loss_name = loss_name
+        self._loss_name = loss_name or self.default_loss_name
 
     def divergence(self, preds_S: torch.Tensor,
                    preds_T: torch.Tensor) -> torch.Tensor:
