@@ -149,12 +149,19 @@ def test_api_under_load_answers_200_400_or_503_and_stays_up(
         t.join()
     codes = [a.status_code for a in answers]
     assert set(codes) <= {200, 400, 503}, codes
-    assert 200 in codes and 400 in codes  # some good, the junk refused
+    # The queue starts empty, so some requests are admitted; which ones
+    # (good or junk) depends on the scheduler.
+    assert {200, 400} & set(codes), codes
     for i, a in enumerate(answers):
-        if i % 4 == 0:  # junk: refused, or turned away before reading
-            assert a.status_code in (400, 503)
+        if i % 4:  # a good slice: answered, or turned away as busy
+            assert a.status_code in (200, 503), (i, a.status_code)
+        else:  # junk: refused, or turned away before reading
+            assert a.status_code in (400, 503), (i, a.status_code)
+    # Once the load is gone the server still tells the two apart.
     r = c.post('/api/predict', files=dict(file=('after.png', good)))
     assert r.status_code == 200
+    r = c.post('/api/predict', files=dict(file=('after.png', b'junk')))
+    assert r.status_code == 400
     assert os.listdir(tmp) == []
 
 
