@@ -4,6 +4,7 @@ from typing import Optional
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmseg.models.utils import resize
 
 
@@ -31,6 +32,28 @@ def teacher_at_student_size(preds_S: torch.Tensor, preds_T: torch.Tensor,
             mode='bilinear',
             align_corners=False)
     return preds_T
+
+
+def teacher_agrees(preds_T: torch.Tensor, seg_label: torch.Tensor,
+                   ignore_index: int = 255) -> torch.Tensor:
+    """Where the teacher's prediction is the label: a boolean mask at the
+    logits' size, the labels taken by nearest neighbour; pixels labelled
+    ``ignore_index`` (padding) are False.
+
+    Shape:
+        preds_T: (N, C, h, w) logits; seg_label: (N, H, W) or (N, 1, H, W)
+        class indices -> (N, h, w) bool.
+    """
+    if seg_label.dim() == 4:
+        seg_label = seg_label.squeeze(1)
+    if seg_label.dim() != 3 or seg_label.shape[0] != preds_T.shape[0]:
+        raise ValueError(
+            f'labels of shape {tuple(seg_label.shape)} do not match teacher '
+            f'logits of shape {tuple(preds_T.shape)}')
+    label = F.interpolate(
+        seg_label[:, None].float(), size=preds_T.shape[2:],
+        mode='nearest')[:, 0].long()
+    return (preds_T.argmax(dim=1) == label) & (label != ignore_index)
 
 
 class TemperedDivergence(nn.Module):
@@ -63,8 +86,13 @@ class TemperedDivergence(nn.Module):
         """Scalar divergence of (N, C, H, W) tempered logits."""
         raise NotImplementedError
 
-    def forward(self, preds_S: torch.Tensor,
-                preds_T: torch.Tensor) -> torch.Tensor:
+    def forward(self,
+                preds_S: torch.Tensor,
+                preds_T: torch.Tensor,
+                seg_label: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """``seg_label`` (N, H, W), the labels, is read only by losses that
+        mask with it (:class:`PixelKLDivergence` with
+        ``teacher_correct_only``)."""
         preds_T = teacher_at_student_size(preds_S, preds_T,
                                           type(self).__name__)
         div = self.divergence(preds_S.float() / self.tau,

@@ -22,7 +22,7 @@ class DistillMultiTaskEncoderDecoder(MultiTaskEncoderDecoder):
         loss():     teacher._forward(inputs), eval, no grad  -> logits_T
                     extract_feat() -> decode_head.forward()  -> logits_S
                         decode_head.loss_by_feat(logits_S)    'decode.*'
-                        distill_loss(logits_S, logits_T)      'distill.*'
+                        distill_loss(logits_S, logits_T, labels) 'distill.*'
                     -> auxiliary_head.loss(), cls_head.loss() as the parent
         predict(), _forward(): the parent's; the teacher takes no part.
 
@@ -39,7 +39,8 @@ class DistillMultiTaskEncoderDecoder(MultiTaskEncoderDecoder):
             logits alone) and ``checkpoint`` (path of its trained weights).
             Its ``data_preprocessor`` must normalize images as the student's
             does, since both read the same batch.
-        distill_loss (dict): Loss of (student logits, teacher logits),
+        distill_loss (dict): Loss of (student logits, teacher logits,
+            ``seg_label=`` the batch's labels (N, 1, H, W)),
             :class:`PixelKLDivergence` or :class:`ChannelWiseDivergence`;
             its ``loss_name`` is the key, under ``distill.``. Default:
             ``PixelKLDivergence``, tau 1, weight 3.
@@ -120,5 +121,7 @@ class DistillMultiTaskEncoderDecoder(MultiTaskEncoderDecoder):
         teacher_logits = self.__dict__['_teacher_logits']
         if teacher_logits is not None:
             losses[f'distill.{self.distill_loss.loss_name}'] = \
-                self.distill_loss(seg_logits, teacher_logits)
+                self.distill_loss(
+                    seg_logits, teacher_logits,
+                    seg_label=self.decode_head._stack_batch_gt(data_samples))
         return losses

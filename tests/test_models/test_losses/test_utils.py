@@ -4,7 +4,8 @@ import torch
 import torch.nn.functional as F
 from mmseg.registry import MODELS
 
-from mtnet_plugin.models.losses.utils import teacher_at_student_size
+from mtnet_plugin.models.losses.utils import (teacher_agrees,
+                                              teacher_at_student_size)
 
 LOSSES = ['ChannelWiseDivergence', 'PixelKLDivergence']
 
@@ -52,3 +53,19 @@ def test_weight_scales_and_name_is_settable(loss):
                               loss_name='loss_kd'))
     assert three(s, t).item() == pytest.approx(3 * one.item(), rel=1e-6)
     assert three.loss_name == 'loss_kd'
+
+
+def test_teacher_agrees_takes_labels_at_the_logits_size():
+    # teacher says tumor in the left half of a 2x2 map
+    t = torch.zeros(1, 2, 2, 2)
+    t[0, 1, :, 0] = 5.0
+    # 4x4 labels: tumor in the top half, padding in the bottom-right corner
+    label = torch.zeros(1, 4, 4, dtype=torch.long)
+    label[0, :2] = 1
+    label[0, 2:, 2:] = 255
+    agrees = teacher_agrees(t, label)
+    assert agrees.dtype == torch.bool and tuple(agrees.shape) == (1, 2, 2)
+    assert agrees.tolist() == [[[True, False], [False, False]]]
+    assert teacher_agrees(t, label[:, None]).equal(agrees)  # (N, 1, H, W)
+    with pytest.raises(ValueError, match='do not match'):
+        teacher_agrees(t, torch.zeros(2, 4, 4, dtype=torch.long))

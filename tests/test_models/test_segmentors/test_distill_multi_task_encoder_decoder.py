@@ -81,6 +81,31 @@ def test_distillation_term_is_the_loss_of_the_teachers_logits(
     assert tuple(t_logits.shape) == (2, 2, 16, 16)
 
 
+def test_teacher_correct_only_reads_the_batch_labels(model_cfg,
+                                                    teacher_files):
+    """With ``teacher_correct_only`` the segmentor hands the loss the
+    batch's labels: the term is the masked loss computed by hand, and not
+    the unmasked one."""
+    config, ckpt = teacher_files
+    model = _student(
+        model_cfg, dict(config=config, checkpoint=ckpt),
+        distill_loss=dict(type='PixelKLDivergence', teacher_correct_only=True))
+    inputs = torch.randn(2, 3, 64, 64)
+    samples = _samples(2, 64, 64)
+    t_logits = model.teacher_logits(inputs)
+    torch.manual_seed(0)
+    losses = model.loss(inputs, samples)
+    torch.manual_seed(0)
+    s_logits = model.decode_head.forward(model.extract_feat(inputs))
+    labels = torch.stack([s.gt_sem_seg.data for s in samples])
+    expected = model.distill_loss(s_logits, t_logits, seg_label=labels)
+    assert losses['distill.loss_pkd'].item() == pytest.approx(
+        expected.item(), rel=1e-4)
+    unmasked = MODELS.build(dict(type='PixelKLDivergence'))(s_logits,
+                                                              t_logits)
+    assert expected.item() != pytest.approx(unmasked.item(), rel=1e-3)
+
+
 def test_inference_never_reads_the_teacher(model_cfg, tmp_path):
     missing = dict(config=str(tmp_path / 'none.py'),
                    checkpoint=str(tmp_path / 'none.pth'))
