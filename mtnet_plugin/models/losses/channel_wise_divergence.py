@@ -1,4 +1,6 @@
 """Channel-wise distillation of dense logits (Shu et al., ICCV 2021)."""
+from typing import Optional
+
 import torch
 import torch.nn.functional as F
 from mmseg.registry import MODELS
@@ -38,8 +40,12 @@ class ChannelWiseDivergence(TemperedDivergence):
 
     default_loss_name = 'loss_cwd'
 
-    def divergence(self, preds_S: torch.Tensor,
-                   preds_T: torch.Tensor) -> torch.Tensor:
+    def divergence(self,
+                   preds_S: torch.Tensor,
+                   preds_T: torch.Tensor,
+                   keep: Optional[torch.Tensor] = None) -> torch.Tensor:
+        # Each channel is a distribution over all positions; no pixel mask
+        # (pixels_to_keep is the base's: None).
         n, c = preds_S.shape[:2]
         log_p_s = F.log_softmax(preds_S.flatten(2), dim=2)
         log_p_t = F.log_softmax(preds_T.flatten(2), dim=2)

@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 from mmseg.registry import MODELS
 
-from .utils import TemperedDivergence, teacher_agrees, teacher_at_student_size
+from .utils import TemperedDivergence, teacher_agrees
 
 
 @MODELS.register_module()
@@ -67,23 +67,24 @@ class PixelKLDivergence(TemperedDivergence):
         log_p_t = F.log_softmax(preds_T, dim=1)
         return (log_p_t.exp() * (log_p_t - log_p_s)).sum(dim=1)
 
-    def divergence(self, preds_S: torch.Tensor,
-                   preds_T: torch.Tensor) -> torch.Tensor:
-        return self.pixel_kl(preds_S, preds_T).mean()
+    def divergence(self,
+                   preds_S: torch.Tensor,
+                   preds_T: torch.Tensor,
+                   keep: Optional[torch.Tensor] = None) -> torch.Tensor:
+        kl = self.pixel_kl(preds_S, preds_T)
+        if keep is None:
+            return kl.mean()
+        return (kl * keep).sum() / keep.sum().clamp(min=1)
 
-    def forward(self,
-                preds_S: torch.Tensor,
-                preds_T: torch.Tensor,
-                seg_label: Optional[torch.Tensor] = None) -> torch.Tensor:
+    def pixels_to_keep(self, preds_T: torch.Tensor,
+                       seg_label: Optional[torch.Tensor]
+                       ) -> Optional[torch.Tensor]:
+        """With ``teacher_correct_only``: where the teacher's prediction is
+        the label (:func:`teacher_agrees`)."""
         if not self.teacher_correct_only:
-            return super().forward(preds_S, preds_T)
+            return None
         if seg_label is None:
             raise ValueError(
                 'PixelKLDivergence(teacher_correct_only=True) needs the '
                 'labels: call it with seg_label')
-        preds_T = teacher_at_student_size(preds_S, preds_T,
-                                          type(self).__name__)
-        keep = teacher_agrees(preds_T, seg_label, self.ignore_index)
-        kl = self.pixel_kl(preds_S.float() / self.tau, preds_T / self.tau)
-        div = (kl * keep).sum() / keep.sum().clamp(min=1)
-        return self.loss_weight * div * self.tau**2
+        return teacher_agrees(preds_T, seg_label, self.ignore_index)

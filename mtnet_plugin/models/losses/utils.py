@@ -81,10 +81,20 @@ class TemperedDivergence(nn.Module):
         self.loss_weight = loss_weight
         self._loss_name = loss_name or self.default_loss_name
 
-    def divergence(self, preds_S: torch.Tensor,
-                   preds_T: torch.Tensor) -> torch.Tensor:
-        """Scalar divergence of (N, C, H, W) tempered logits."""
+    def divergence(self,
+                   preds_S: torch.Tensor,
+                   preds_T: torch.Tensor,
+                   keep: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Scalar divergence of (N, C, H, W) tempered logits, over the
+        (N, H, W) pixels ``keep`` marks when it is given."""
         raise NotImplementedError
+
+    def pixels_to_keep(self, preds_T: torch.Tensor,
+                       seg_label: Optional[torch.Tensor]
+                       ) -> Optional[torch.Tensor]:
+        """(N, H, W) mask of the pixels to distill, or None for all of them
+        (the default; a subclass may mask with the labels)."""
+        return None
 
     def forward(self,
                 preds_S: torch.Tensor,
@@ -96,7 +106,8 @@ class TemperedDivergence(nn.Module):
         preds_T = teacher_at_student_size(preds_S, preds_T,
                                           type(self).__name__)
         div = self.divergence(preds_S.float() / self.tau,
-                              preds_T / self.tau)
+                              preds_T / self.tau,
+                              self.pixels_to_keep(preds_T, seg_label))
         return self.loss_weight * div * self.tau**2
 
     @property
