@@ -59,19 +59,14 @@ class PixelKLDivergence(TemperedDivergence):
         self.teacher_correct_only = teacher_correct_only
         self.ignore_index = ignore_index
 
-    @staticmethod
-    def pixel_kl(preds_S: torch.Tensor, preds_T: torch.Tensor) -> torch.Tensor:
-        """KL(softmax(T) || softmax(S)) over the classes: (N, C, H, W)
-        logits -> (N, H, W)."""
-        log_p_s = F.log_softmax(preds_S, dim=1)
-        log_p_t = F.log_softmax(preds_T, dim=1)
-        return (log_p_t.exp() * (log_p_t - log_p_s)).sum(dim=1)
-
     def divergence(self,
                    preds_S: torch.Tensor,
                    preds_T: torch.Tensor,
                    keep: Optional[torch.Tensor] = None) -> torch.Tensor:
-        kl = self.pixel_kl(preds_S, preds_T)
+        # KL(softmax(T) || softmax(S)) over the classes, per pixel: (N, H, W)
+        log_p_s = F.log_softmax(preds_S, dim=1)
+        log_p_t = F.log_softmax(preds_T, dim=1)
+        kl = (log_p_t.exp() * (log_p_t - log_p_s)).sum(dim=1)
         if keep is None:
             return kl.mean()
         return (kl * keep).sum() / keep.sum().clamp(min=1)
