@@ -16,6 +16,13 @@ class HamClsHead(StackedLinearClsHead):
     global average pooling, then mmpretrain's stacked FC layers
     (default FC 128 -> 64 -> num_classes, dropout after the hidden FC).
 
+    Optionally, further maps (``extra_in_index``, e.g. the neck's fused 1/8
+    map) join the pooled vector, each through attention pooling: a 1x1
+    conv scores every position, a softmax over the positions weights the
+    map's average, so that a small lesion's features are not averaged away
+    by the surrounding slice. Each adds ``extra_in_channels[i] + 1``
+    parameters and widens the first FC by ``extra_in_channels[i]``.
+
     Losses and the loss-dict layout are mmpretrain's ``ClsHead``'s: targets
     are read from each data sample's ``gt_label`` (or ``gt_score``), so the
     head works with mmseg ``SegDataSample``s that carry ``gt_label``.
@@ -30,6 +37,10 @@ class HamClsHead(StackedLinearClsHead):
         dropout_rate (float): Dropout after each hidden FC. Default: 0.2.
         in_index (int): Which map of the feature tuple to classify.
             Default: -1.
+        extra_in_index (Sequence[int]): Further maps, attention-pooled and
+            concatenated to the Hamburger's pooled vector. Default: ().
+        extra_in_channels (Sequence[int]): Their channels, one each.
+            Default: ().
         norm_cfg (dict): Norm of the Hamburger convs. Default: BN.
         ham_seed (int): Seed of the fixed eval NMF bases. Default: 1.
         loss (dict): Loss config, resolved in mmpretrain's registry (name
@@ -38,7 +49,9 @@ class HamClsHead(StackedLinearClsHead):
 
     Shape:
         feats: tuple of maps, ``feats[in_index]`` of shape
-        (B, in_channels, H, W) -> class logits (B, num_classes).
+        (B, in_channels, H, W), ``feats[extra_in_index[i]]`` of shape
+        (B, extra_in_channels[i], H_i, W_i) -> class logits
+        (B, num_classes).
     """
 
     def __init__(self,
@@ -49,14 +62,19 @@ class HamClsHead(StackedLinearClsHead):
                  mid_channels: Sequence[int] = (64, ),
                  dropout_rate: float = 0.2,
                  in_index: int = -1,
+                 extra_in_index: Sequence[int] = (),
+                 extra_in_channels: Sequence[int] = (),
                  norm_cfg: dict = dict(type='BN', requires_grad=True),
                  ham_seed: int = 1,
                  loss: dict = dict(
                      type='mmpretrain.CrossEntropyLoss', loss_weight=1.0),
                  **kwargs):
+        assert len(extra_in_index) == len(extra_in_channels), (
+            'extra_in_index and extra_in_channels must have one entry per '
+            f'map, got {extra_in_index} and {extra_in_channels}')
         super().__init__(
             num_classes=num_classes,
-            in_channels=ham_channels,
+            in_channels=ham_channels + sum(extra_in_channels),
             mid_channels=list(mid_channels),
             dropout_rate=dropout_rate,
             loss=loss,
@@ -69,6 +87,9 @@ class HamClsHead(StackedLinearClsHead):
         self.hamburger = DeterministicHamburger(
             ham_channels, ham_kwargs, norm_cfg=norm_cfg, seed=ham_seed)
         self.pool = nn.AdaptiveAvgPool2d(1)
+        self.extra_in_index = list(extra_in_index)
+        self.attn_scores = nn.ModuleList(
+            nn.Conv2d(c, 1, 1) for c in extra_in_channels)
 
     def pre_logits(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
         """(B, C, H, W) map -> (B, mid_channels[-1]) hidden features."""
@@ -76,5 +97,11 @@ class HamClsHead(StackedLinearClsHead):
         if self.squeeze is not None:
             x = self.squeeze(x)
         x = self.pool(self.hamburger(x)).flatten(1)
+        pooled = [x]
+        for index, score in zip(self.extra_in_index, self.attn_scores):
+            y = feats[index]
+            # (B, 1, H*W) weights summing to 1 over the positions
+            weights = score(y).flatten(2).softmax(dim=-1)
+            pooled.append((y.flatten(2) * weights).sum(dim=-1))
         # mmpretrain's hidden FC layers on the pooled vector.
-        return super().pre_logits((x, ))
+        return super().pre_logits((torch.cat(pooled, dim=1), ))

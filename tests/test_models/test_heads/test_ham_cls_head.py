@@ -51,3 +51,48 @@ def test_loss_reads_gt_label_from_seg_data_samples():
     assert torch.isclose(
         head.loss(feats, samples)['loss'],
         0.4 * ce(logits, torch.tensor([1, 0, 0])))
+
+
+def _two_level_head():
+    return _head(extra_in_index=(0, ), extra_in_channels=(16, )).eval()
+
+
+def test_extra_levels_widen_the_first_fc_only():
+    head = _two_level_head()
+    linears = [m for m in head.modules() if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features)
+            for m in linears] == [(128 + 16, 64), (64, 2)]
+    # one 1x1 scoring conv per extra map: 16 weights and a bias
+    assert sum(p.numel() for p in head.attn_scores.parameters()) == 17
+    feats = (torch.randn(3, 16, 10, 10), torch.randn(3, 128, 5, 5))
+    assert tuple(head(feats).shape) == (3, 2)
+
+
+def test_extra_index_and_channels_must_pair():
+    import pytest
+    with pytest.raises(AssertionError, match='one entry per map'):
+        _head(extra_in_index=(0, 1), extra_in_channels=(16, ))
+
+
+def test_attention_pooling_follows_the_scores():
+    torch.manual_seed(0)
+    head = _two_level_head()
+    deep = torch.randn(2, 128, 5, 5)
+    extra = torch.randn(2, 16, 10, 10)
+    score = head.attn_scores[0]
+    # equal scores: the plain spatial average
+    torch.nn.init.zeros_(score.weight)
+    mean_map = extra.mean(dim=(2, 3), keepdim=True).expand_as(extra)
+    assert torch.allclose(head((extra, deep)), head((mean_map, deep)),
+                          atol=1e-5)
+    assert not torch.allclose(head((extra, deep)),
+                              head((torch.zeros_like(extra), deep)),
+                              atol=1e-3)
+    # one position scored far above the rest: that position's features,
+    # however large the rest of the map
+    with torch.no_grad():
+        score.weight[0, 0] = 100.0
+    extra[:, 0] = 0.0
+    extra[:, 0, 3, 7] = 1.0
+    spot = extra[:, :, 3:4, 7:8].expand_as(extra)
+    assert torch.allclose(head((extra, deep)), head((spot, deep)), atol=1e-4)
