@@ -35,3 +35,20 @@ def test_skip_config_reads_the_stems_quarter_map():
     assert model.decode_head.skip_in_index == {'0': 5}
     # every other head keeps its map
     assert feats[4].shape[1] == 128 and feats[3].shape[1] == 128
+
+
+def test_clsattn_config_pools_the_fused_eighth_map():
+    """The class head's extra level is the neck's fused 1/8 map: changing
+    that map alone changes the class logits."""
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs', 'efficient_mtnet',
+                 'efficient_mtnet_1xb8-boxaux-clsattn-45e_brain-tumor-320x320.py'))
+    model = MODELS.build(cfg.model).eval()
+    feats = list(model.extract_feat(torch.randn(1, 3, 64, 64)))
+    assert model.cls_head.extra_in_index == [4]
+    assert tuple(feats[4].shape) == (1, 128, 8, 8)
+    with torch.no_grad():
+        before = model.cls_head(tuple(feats))
+        feats[4] = torch.randn_like(feats[4])
+        after = model.cls_head(tuple(feats))
+    assert not torch.allclose(before, after)
