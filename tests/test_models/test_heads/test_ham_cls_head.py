@@ -1,3 +1,4 @@
+import pytest
 import torch
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
@@ -69,7 +70,6 @@ def test_extra_levels_widen_the_first_fc_only():
 
 
 def test_extra_index_and_channels_must_pair():
-    import pytest
     with pytest.raises(AssertionError, match='one entry per map'):
         _head(extra_in_index=(0, 1), extra_in_channels=(16, ))
 
