@@ -5,7 +5,7 @@ import torch
 import torch.nn as nn
 from mmcv.cnn import ConvModule, DepthwiseSeparableConvModule
 from mmengine.model import BaseModule
-from mmseg.models.utils import resize
+from mmseg.models.utils import InvertedResidual, resize
 from mmseg.registry import MODELS
 
 
@@ -15,7 +15,12 @@ class MultiScaleFusion(BaseModule):
 
     Each input gets a lateral 1x1 conv, all are resized to the size of the
     first (finest) input, concatenated and fused by a depthwise-separable
-    3x3 conv.
+    3x3 conv. Optionally, ``num_refine_blocks`` residual blocks (mmseg's
+    MobileNetV2 ``InvertedResidual``, stride 1) then process the fused map at
+    the finest scale, as DDRNet keeps a deep branch at 1/8 after each context
+    injection: each widens the fused map's receptive field by one pixel of the
+    finest scale per depthwise 3x3, where the context of the coarse maps is
+    already present.
 
     Following mmseg's Fast-SCNN, whose fusion module returns its inputs
     beside the fused map so that heads pick what they need through
@@ -34,6 +39,10 @@ class MultiScaleFusion(BaseModule):
             ones that are not fused but returned after the fused map, so
             that the fused map keeps its index (e.g. the backbone's 1/4 map
             for a decoder's skip connection). Default: 0.
+        num_refine_blocks (int): Residual blocks on the fused map.
+            Default: 0.
+        refine_expand_ratio (int): Expansion of the refine blocks (1: a
+            depthwise 3x3 then a linear 1x1, no expansion). Default: 1.
         conv_cfg, norm_cfg, act_cfg: Layer configs.
         align_corners (bool): ``align_corners`` of the resize. Default: False.
         init_cfg (dict, optional): Initialisation config.
@@ -50,6 +59,8 @@ class MultiScaleFusion(BaseModule):
                  out_channels: int = 128,
                  keep_inputs: bool = True,
                  num_passthrough: int = 0,
+                 num_refine_blocks: int = 0,
+                 refine_expand_ratio: int = 1,
                  conv_cfg=None,
                  norm_cfg=dict(type='BN', requires_grad=True),
                  act_cfg=dict(type='ReLU'),
@@ -75,6 +86,16 @@ class MultiScaleFusion(BaseModule):
             padding=1,
             norm_cfg=norm_cfg,
             act_cfg=act_cfg)
+        # absent without blocks, so that older checkpoints load unchanged
+        if num_refine_blocks:
+            self.refine_blocks = nn.Sequential(*(InvertedResidual(
+                out_channels,
+                out_channels,
+                stride=1,
+                expand_ratio=refine_expand_ratio,
+                conv_cfg=conv_cfg,
+                norm_cfg=norm_cfg,
+                act_cfg=act_cfg) for _ in range(num_refine_blocks)))
 
     def forward(self, inputs):
         n = len(self.in_channels)
@@ -92,6 +113,8 @@ class MultiScaleFusion(BaseModule):
             for i, (conv, x) in enumerate(zip(self.lateral_convs, inputs))
         ]
         fused = self.fusion_conv(torch.cat(laterals, dim=1))
+        if hasattr(self, 'refine_blocks'):
+            fused = self.refine_blocks(fused)
         if self.keep_inputs:
             return (*inputs, fused, *passthrough)
         return (fused, *passthrough)

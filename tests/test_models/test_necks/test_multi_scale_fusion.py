@@ -63,3 +63,46 @@ def test_wrong_number_of_maps_is_refused():
             num_passthrough=1))
     with pytest.raises(AssertionError, match='4 maps to fuse and 1'):
         neck(_inputs())
+
+
+@pytest.mark.parametrize('num_blocks', [0, 2])
+def test_each_refine_block_widens_the_fused_maps_reach_by_one_pixel(
+        num_blocks):
+    """A change at one pixel of the finest input reaches exactly the pixels
+    within 1 + num_refine_blocks of it (the fusion's 3x3, then one
+    depthwise 3x3 per block)."""
+    torch.manual_seed(0)
+    neck = MODELS.build(
+        dict(
+            type='MultiScaleFusion',
+            in_channels=[64, 64, 96, 128],
+            keep_inputs=False,
+            num_refine_blocks=num_blocks)).eval()
+    inputs = list(_inputs())
+    with torch.no_grad():
+        (before, ) = neck(inputs)
+        inputs[0] = inputs[0].clone()
+        inputs[0][:, :, 20, 15] += 5.0
+        (after, ) = neck(inputs)
+    changed = (after - before).abs().amax(dim=(0, 1)) > 1e-6
+    rows, cols = torch.nonzero(changed, as_tuple=True)
+    reach = 1 + num_blocks
+    assert rows.min() == 20 - reach and rows.max() == 20 + reach
+    assert cols.min() == 15 - reach and cols.max() == 15 + reach
+
+
+def test_refine_blocks_are_absent_by_default_so_old_checkpoints_load():
+    plain = MODELS.build(
+        dict(type='MultiScaleFusion', in_channels=[64, 64, 96, 128]))
+    refined = MODELS.build(
+        dict(
+            type='MultiScaleFusion',
+            in_channels=[64, 64, 96, 128],
+            num_refine_blocks=2))
+    assert not any('refine' in k for k in plain.state_dict())
+    extra = set(refined.state_dict()) - set(plain.state_dict())
+    assert extra and all(k.startswith('refine_blocks.') for k in extra)
+    # two blocks of depthwise 3x3 + 1x1 at 128 channels, with their BNs
+    n_extra = sum(p.numel() for n, p in refined.named_parameters()
+                  if n.startswith('refine_blocks.'))
+    assert n_extra == 2 * (128 * 9 + 2 * 128 + 128 * 128 + 2 * 128)
