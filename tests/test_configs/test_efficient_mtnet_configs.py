@@ -52,3 +52,17 @@ def test_clsattn_config_pools_the_fused_eighth_map():
         feats[4] = torch.randn_like(feats[4])
         after = model.cls_head(tuple(feats))
     assert not torch.allclose(before, after)
+
+
+ALL_CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', '*', '*.py')))
+
+
+@pytest.mark.parametrize('config', ALL_CONFIGS, ids=osp.basename)
+def test_learning_rate_schedule_ends_with_the_training(config):
+    """The last scheduler ends at max_epochs, so a longer run is not spent
+    at the rate the shorter one ended with (a child config that changes
+    max_epochs must stretch its base's cosine)."""
+    cfg = Config.fromfile(config)
+    if 'param_scheduler' not in cfg or 'train_cfg' not in cfg:
+        pytest.skip('no schedule')
+    assert cfg.param_scheduler[-1]['end'] == cfg.train_cfg.max_epochs
