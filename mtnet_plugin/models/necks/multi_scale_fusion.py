@@ -86,16 +86,16 @@ class MultiScaleFusion(BaseModule):
             padding=1,
             norm_cfg=norm_cfg,
             act_cfg=act_cfg)
-        # absent without blocks, so that older checkpoints load unchanged
-        if num_refine_blocks:
-            self.refine_blocks = nn.Sequential(*(InvertedResidual(
-                out_channels,
-                out_channels,
-                stride=1,
-                expand_ratio=refine_expand_ratio,
-                conv_cfg=conv_cfg,
-                norm_cfg=norm_cfg,
-                act_cfg=act_cfg) for _ in range(num_refine_blocks)))
+        # empty, without weights, by default: older checkpoints load as they
+        # are
+        self.refine_blocks = nn.Sequential(*(InvertedResidual(
+            out_channels,
+            out_channels,
+            stride=1,
+            expand_ratio=refine_expand_ratio,
+            conv_cfg=conv_cfg,
+            norm_cfg=norm_cfg,
+            act_cfg=act_cfg) for _ in range(num_refine_blocks)))
 
     def forward(self, inputs):
         n = len(self.in_channels)
@@ -113,8 +113,7 @@ class MultiScaleFusion(BaseModule):
             for i, (conv, x) in enumerate(zip(self.lateral_convs, inputs))
         ]
         fused = self.fusion_conv(torch.cat(laterals, dim=1))
-        if hasattr(self, 'refine_blocks'):
-            fused = self.refine_blocks(fused)
+        fused = self.refine_blocks(fused)
         if self.keep_inputs:
             return (*inputs, fused, *passthrough)
         return (fused, *passthrough)
