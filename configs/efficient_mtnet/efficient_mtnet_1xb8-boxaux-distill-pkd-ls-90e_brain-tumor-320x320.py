@@ -3,7 +3,8 @@
 # trained twice as long: 90 epochs, one of warm-up then cosine to 0;
 # validation every 6 epochs, every 2 in the last 10. The recipe underfits
 # (84.3 tumor Dice on train/ in eval mode) and the 45-epoch run gained 1.2
-# Dice from epoch 28 to 40. About 3.3 h on 2 CPU cores; resumable
+# Dice from epoch 28 to 40. About 4 h on 2 CPU cores (2.7 min an epoch with
+# the teacher on an AMD EPYC Zen 4); resumable
 # with `tools/train.py CONFIG --resume`. Run from the repository root (the
 # teacher's paths are relative to it).
 _base_ = [
