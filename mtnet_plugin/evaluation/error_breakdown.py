@@ -92,8 +92,11 @@ def summarize(rows: Sequence[dict],
     Returns:
         dict: ``images``, ``tumor_Dice``; ``error_share`` (percent of all
         error pixels per kind); ``dice_without`` (see the module
-        docstring); ``missed`` (images); ``box_fill_median`` (found
-        lesions); ``by_size`` and ``by_label``: per
+        docstring); ``missed`` (images), of which ``missed_empty`` have
+        no predicted pixel at all (the misses that filling an empty mask
+        could reach; the others predict a lesion in the wrong place);
+        ``multi_component`` (images with more than one predicted
+        component); ``box_fill_median`` (found lesions); ``by_size`` and ``by_label``: per
         group images, missed, median per-image Dice, the group's own
         summed Dice and its share of the split's error pixels.
     """
@@ -150,6 +153,9 @@ def summarize(rows: Sequence[dict],
         },
         dice_without=without,
         missed=sum(r['found'] == 0 for r in rows),
+        missed_empty=sum(r['found'] == 0 and r['components'] == 0
+                         for r in rows),
+        multi_component=sum(r['components'] > 1 for r in rows),
         box_fill_median=round(float(np.median(fills)), 4) if fills else None,
         by_size=by_size,
         by_label=by_label)

@@ -67,6 +67,14 @@ def test_summary_dice_ceilings_and_groups():
     s = summarize(rows, size_edges=(50, ))
     assert s['tumor_Dice'] == round(dice_of(16, 20, 120), 2)
     assert s['missed'] == 1
+    assert s['missed_empty'] == 1 and s['multi_component'] == 0
+    # a miss that predicts a blob elsewhere is not an empty one
+    elsewhere = image_errors(_box((20, 20), 15, 17, 15, 17) |
+                             _box((20, 20), 0, 2, 18, 20),
+                             _box((20, 20), 0, 10, 0, 10))
+    s2 = summarize(rows + [dict(elsewhere, label=1)], size_edges=(50, ))
+    assert s2['missed'] == 2 and s2['missed_empty'] == 1
+    assert s2['multi_component'] == 1
     assert s['box_fill_median'] == 1.0  # the found prediction is a square
     errors = 140
     assert s['error_share']['fn_missed'] == round(100 * 100 / errors, 2)

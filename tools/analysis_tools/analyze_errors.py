@@ -98,7 +98,10 @@ def main(argv=None):
         })
     print(json.dumps(report, indent=2))
     print(f'tumor Dice {report["tumor_Dice"]:.2f} on {len(rows)} images '
-          f'({report["missed"]} lesions missed); error pixels: ' +
+          f'({report["missed"]} lesions missed, {report["missed_empty"]} of '
+          'them with an empty mask; '
+          f'{report["multi_component"]} masks in several pieces); '
+          'error pixels: ' +
           ', '.join(f'{k} {report["error_share"][k]:.1f}%' for k in KINDS) +
           '; Dice without each: ' +
           ', '.join(f'{k} {report["dice_without"][k]:.2f}' for k in KINDS) +
