@@ -96,9 +96,9 @@ def summarize(rows: Sequence[dict],
         no predicted pixel at all (the misses that filling an empty mask
         could reach; the others predict a lesion in the wrong place);
         ``multi_component`` (images with more than one predicted
-        component); ``box_fill_median`` (found lesions); ``by_size`` and ``by_label``: per
-        group images, missed, median per-image Dice, the group's own
-        summed Dice and its share of the split's error pixels.
+        component); ``box_fill_median`` (found lesions); ``by_size`` and
+        ``by_label``: per group images, missed, median per-image Dice, the
+        group's own summed Dice and its share of the split's error pixels.
     """
     tot = {k: sum(r[k] for r in rows) for k in ('tp', 'gt_px') + KINDS}
     fp = tot['fp_boundary'] + tot['fp_elsewhere']
