@@ -1,5 +1,6 @@
 import os
 import os.path as osp
+import re
 
 import pytest
 import torch
@@ -127,18 +128,20 @@ def _mmseg_scope():
 
 
 def shipped_checkpoint():
-    """(config path, checkpoint path) of the weights in checkpoints/, or
-    None. The config is the one named in the checkpoint's meta."""
-    import glob
-    # the peers' published weights sit beside ours under their own names
-    paths = sorted(glob.glob(osp.join(REPO, 'checkpoints',
-                                      'efficient_mtnet_*.pth')))
-    if not paths:
+    """(config path, checkpoint path) of the default weights, the file the
+    README's ``CKPT=checkpoints/...`` line names, or None when that file is
+    absent. Other files in checkpoints/ are zoo weights, peers' weights and
+    starting points of recipes. The config is the one named in the
+    checkpoint's meta."""
+    with open(osp.join(REPO, 'README.md'), encoding='utf-8') as f:
+        named = re.findall(r'^CKPT=(checkpoints/\S+\.pth)$', f.read(), re.M)
+    assert len(named) == 1, f'one CKPT= line expected in README.md: {named}'
+    path = osp.join(REPO, named[0])
+    if not osp.isfile(path):
         return None
-    assert len(paths) == 1, f'one shipped checkpoint expected: {paths}'
-    meta = torch.load(paths[0], map_location='cpu').get('meta', {})
+    meta = torch.load(path, map_location='cpu').get('meta', {})
     config = meta.get('config', 'configs/efficient_mtnet_640.py')
-    return osp.join(REPO, config), paths[0]
+    return osp.join(REPO, config), path
 
 
 @pytest.fixture(scope='session')

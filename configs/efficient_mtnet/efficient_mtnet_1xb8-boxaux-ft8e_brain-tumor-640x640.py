@@ -1,4 +1,4 @@
-# Progressive resizing: the shipped 320x320 weights fine-tuned for 8 epochs
+# Progressive resizing: the 45-epoch 320x320 weights fine-tuned for 8 epochs
 # at the images' own 640x640 (no resize), where one 1/8 cell of the fused map
 # is 8x8 pixels instead of 16x16; inference at 640x640. Same network, losses
 # (with the training-only extent head) and augmentation as the 320x320
