@@ -11,6 +11,7 @@ import urllib.request
 import cv2
 import numpy as np
 import pytest
+import torch
 
 from ..conftest import REPO, load_tool
 
@@ -63,7 +64,7 @@ def slices(synthetic_root, tmp_path_factory):
 
 def test_page_config_comes_from_the_config(page):
     from mmengine.config import Config
-    config, _, out, built = page
+    config, copy, out, built = page
     cfg = Config.fromfile(config)
     on_disk = json.load(open(osp.join(out, 'page_config.json')))
     assert on_disk == built
@@ -72,7 +73,11 @@ def test_page_config_comes_from_the_config(page):
     assert built['std'] == list(cfg.model.data_preprocessor.std)
     assert built['channel_order'] == 'rgb'
     assert built['cls_classes'] == ['0', '1']
-    assert built['temperature'] == pytest.approx(1.398, abs=1e-3)
+    # the temperature stored with the weights, which calibration fitted
+    state = torch.load(copy, map_location='cpu')['state_dict']
+    assert built['temperature'] == pytest.approx(
+        float(state['cls_temperature']), abs=1e-6)
+    assert built['temperature'] != 1.0
     for name in ('index.html', 'app.js', 'model.onnx', 'model.int8.onnx',
                  'ort/ort.wasm.min.js', 'ort/ort-wasm-simd-threaded.wasm'):
         assert osp.isfile(osp.join(out, name)), name
