@@ -1,3 +1,5 @@
+import glob
+import json
 import os
 import os.path as osp
 import re
@@ -149,6 +151,34 @@ def shipped():
     found = shipped_checkpoint()
     if found is None:
         pytest.skip('no shipped checkpoint')
+    return found
+
+
+def int8_validated_checkpoint():
+    """(config path, checkpoint path) of shipped weights whose int8
+    validation record (``<stem>.int8-valid.json`` beside them) says the
+    accuracy rule was met: the default weights when theirs does, else the
+    first such file in checkpoints/; None when there is none."""
+    found = []
+    for rec_path in sorted(glob.glob(
+            osp.join(REPO, 'checkpoints', '*.int8-valid.json'))):
+        with open(rec_path) as f:
+            rec = json.load(f)
+        ckpt = osp.join(REPO, 'checkpoints', rec['checkpoint'])
+        if rec.get('meets_rule') and osp.isfile(ckpt):
+            found.append((osp.join(REPO, rec['config']), ckpt))
+    default = shipped_checkpoint()
+    if default in found:
+        return default
+    return found[0] if found else None
+
+
+@pytest.fixture(scope='session')
+def int8_validated():
+    found = int8_validated_checkpoint()
+    if found is None:
+        pytest.skip('no shipped weights with an int8 record that meets '
+                    'the rule')
     return found
 
 

@@ -356,11 +356,12 @@ def test_api_dicom_slice_mm2_and_bad_dicom(client, tmp_path):
 
 @pytest.mark.parametrize('int8_faster', [True, False])
 def test_auto_int8_page_writes_only_to_its_temporary_folder(
-        shipped, real_data, tmp_path, monkeypatch, int8_faster):
-    """With the shipped weights, their int8 validation record and the real
-    training images (the calibration set the record names), ``auto`` runs
-    int8 where it is faster (a faked timing, both ways); the page's export
-    and int8 file go to its temporary folder."""
+        int8_validated, real_data, tmp_path, monkeypatch, int8_faster):
+    """With shipped weights whose int8 validation record meets the rule
+    (the default's when it does) and the real training images (the
+    calibration set the record names), ``auto`` runs int8 where it is faster
+    (a faked timing, both ways); the page's export and int8 file go to its
+    temporary folder."""
     pytest.importorskip('onnxruntime')
     from mtnet_plugin.apis import backends
     from mtnet_plugin.apis.onnx_quantize import int8_record_path
@@ -370,7 +371,7 @@ def test_auto_int8_page_writes_only_to_its_temporary_folder(
             'onnxruntime': 5.0,
             'onnxruntime-int8': 3.0 if int8_faster else 6.0})
     tool = load_tool('webdemo.py')
-    config, shipped_ckpt = shipped
+    config, shipped_ckpt = int8_validated
     weights = tmp_path / 'weights'
     weights.mkdir()
     ckpt = str(weights / osp.basename(shipped_ckpt))
