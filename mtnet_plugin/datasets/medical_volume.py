@@ -17,6 +17,10 @@ Conventions:
   right), ordered by ``ImagePositionPatient`` projected on the slice normal
   (ascending), else by ``InstanceNumber``. The affine is computed from the
   series' geometry in NIfTI's RAS+ world (DICOM's LPS with x and y negated).
+- A 4D NIfTI is several modalities of one volume (the Medical Segmentation
+  Decathlon's layout, channels last): three of them become the slice's
+  three channels, each windowed on its own (``select_channels``: by
+  default the first three, or the only one repeated).
 - NIfTI volumes are cut along the voxel axis closest to the patient's
   superior-inferior axis (from the affine); each slice is oriented as a
   radiologist views an axial slice: anterior at the top, the patient's
@@ -61,7 +65,9 @@ class MedicalVolume:
 
     Attributes:
         path (str): The file or the series folder.
-        slices (np.ndarray): (N, H, W) uint8, windowed, display orientation.
+        slices (np.ndarray): (N, H, W) uint8, windowed, display
+            orientation; (N, H, W, 3) for a multi-modal (4D) NIfTI, one
+            channel per modality, each windowed on its own.
         pixel_spacing_mm (tuple | None): (row, col) spacing in mm: the
             distance between rows, then between columns, of a displayed
             slice.
@@ -80,6 +86,8 @@ class MedicalVolume:
         warnings (list[str]): What the user must be told (a series picked
             among several, and how to choose another); the inferencer logs
             them.
+        nonfinite_voxels (int): NaN or infinite voxels of a NIfTI input
+            (shown as 0; a training set skips such a volume).
     """
 
     path: str
@@ -93,6 +101,7 @@ class MedicalVolume:
     flips: Tuple[bool, bool, bool] = (False, False, False)
     notes: List[str] = field(default_factory=list)
     warnings: List[str] = field(default_factory=list)
+    nonfinite_voxels: int = 0
 
     @property
     def num_slices(self) -> int:
@@ -100,7 +109,21 @@ class MedicalVolume:
 
     def slice_bgr(self, i: int) -> np.ndarray:
         """Slice ``i`` as the (H, W, 3) uint8 image the pipeline takes."""
+        if self.slices.ndim == 4:
+            return np.ascontiguousarray(self.slices[i])
         return np.repeat(self.slices[i][..., None], 3, axis=2)
+
+    def to_display(self, data: np.ndarray) -> np.ndarray:
+        """An array in the input's voxel layout (``mask_shape``, e.g. a
+        label volume of the same scan) -> (N, H, W) in display order, as
+        ``slices``: the inverse of :meth:`mask_to_input`."""
+        data = np.asarray(data).reshape(
+            tuple(self.mask_shape) + (1, ) * (3 - len(self.mask_shape)))
+        stack = np.transpose(data, self.perm)
+        for ax, flip in enumerate(self.flips):
+            if flip:
+                stack = np.flip(stack, axis=ax)
+        return np.ascontiguousarray(np.moveaxis(stack, -1, 0))
 
     def mask_to_input(self, masks: np.ndarray) -> np.ndarray:
         """(N, H, W) display-order masks -> the input's array layout."""
@@ -150,7 +173,8 @@ def is_medical_path(path: str) -> bool:
 
 def read_medical(path: str,
                  series_uid: Optional[str] = None,
-                 percentiles: Sequence[float] = (0.5, 99.5)) -> MedicalVolume:
+                 percentiles: Sequence[float] = (0.5, 99.5),
+                 channels: Optional[Sequence[int]] = None) -> MedicalVolume:
     """Read a DICOM file, a DICOM series folder or a NIfTI file.
 
     Args:
@@ -159,6 +183,9 @@ def read_medical(path: str,
             ``SeriesInstanceUID`` to read. Default: the series with the most
             files (the others are listed in ``notes``).
         percentiles (tuple): Window when the file gives none.
+        channels (Sequence[int], optional): For a 4D (multi-modal) NIfTI,
+            the three channels (modality indices) to read, in order;
+            default: :func:`select_channels`'s rule.
 
     Raises:
         MedicalImageError: naming the file, for input that cannot be used.
@@ -169,8 +196,25 @@ def read_medical(path: str,
     if not osp.exists(path):
         raise FileNotFoundError(f'no such file: {path}')
     if is_nifti(path):
-        return _read_nifti(path, percentiles)
+        return _read_nifti(path, percentiles, channels)
     return _read_dicom_file(path, percentiles)
+
+
+def select_channels(num_channels: int, path: str = '') -> Tuple[int, ...]:
+    """The default modalities of a multi-modal volume for the network's
+    three input channels: the first three, or a single one repeated.
+
+    Raises:
+        MedicalImageError: for two modalities (which to repeat is the
+            user's choice: name three, e.g. ``('T2', 'ADC', 'ADC')``).
+    """
+    if num_channels >= 3:
+        return (0, 1, 2)
+    if num_channels == 1:
+        return (0, 0, 0)
+    raise MedicalImageError(
+        f'{path}: {num_channels} modalities; the network takes three '
+        'channels: name three (a modality may repeat)')
 
 
 def slice_size(path: str) -> Tuple[int, int]:
@@ -266,7 +310,8 @@ def _display_axes(affine: np.ndarray, shape: Tuple[int, ...]):
     return perm, flips
 
 
-def _read_nifti(path: str, percentiles) -> MedicalVolume:
+def _read_nifti(path: str, percentiles,
+                channels: Optional[Sequence[int]] = None) -> MedicalVolume:
     nib = _require('nibabel')
     try:
         img = nib.load(path)
@@ -277,31 +322,56 @@ def _read_nifti(path: str, percentiles) -> MedicalVolume:
             from e
     while data.ndim > 3 and data.shape[-1] == 1:
         data = data[..., 0]
-    if data.ndim == 4:
+    if data.ndim > 4 or data.ndim < 2 or (data.ndim == 4
+                                          and min(data.shape[:3]) < 1):
         raise MedicalImageError(
-            f'{path}: a 4D NIfTI ({data.shape}) is a time series or several '
-            'channels; pass one 3D volume (e.g. nibabel: img.slicer[..., t])')
-    if data.ndim > 4 or data.ndim < 2:
-        raise MedicalImageError(
-            f'{path}: a NIfTI of shape {data.shape} is not a 2D or 3D image')
+            f'{path}: a NIfTI of shape {data.shape} is not a 2D, 3D or '
+            'multi-modal (4D) image')
+    modalities = None
+    if data.ndim == 4:  # the MSD layout: modalities along the last axis
+        if channels is None:
+            channels = select_channels(data.shape[3], path)
+        bad = [c for c in channels if not 0 <= c < data.shape[3]]
+        if len(channels) != 3 or bad:
+            raise MedicalImageError(
+                f'{path}: channels {tuple(channels)} of a 4D NIfTI with '
+                f'{data.shape[3]} modalities; three indices below '
+                f'{data.shape[3]} are needed')
+        modalities = data
+        data = data[..., 0]
     input_shape = tuple(img.shape[:data.ndim])
     was_3d = data.ndim == 3 and min(data.shape) > 1
     if data.ndim == 2:
         data = data[..., None]
     affine = np.asarray(img.affine, dtype=np.float64)
     perm, flips = _display_axes(affine, data.shape)
-    stack = np.transpose(data, perm)
-    for ax, flip in enumerate(flips):
-        if flip:
-            stack = np.flip(stack, axis=ax)
+
+    def display(vol: np.ndarray) -> np.ndarray:
+        """(x, y, z) voxels -> (N, H, W) display order, windowed."""
+        stack = np.transpose(vol.reshape(data.shape), perm)
+        for ax, flip in enumerate(flips):
+            if flip:
+                stack = np.flip(stack, axis=ax)
+        return window_to_uint8(
+            np.moveaxis(stack, -1, 0), path, None, percentiles)
+
     zooms = np.sqrt((affine[:3, :3]**2).sum(axis=0))  # mm per voxel axis
     # NIfTI spacing is in mm unless the header says otherwise; 'unknown'
     # (nibabel's default when writing) is read as mm, as every NIfTI tool
     # (nnU-Net, MONAI, ITK) does
     unit = img.header.get_xyzt_units()[0]
     zooms = zooms * {'meter': 1000.0, 'micron': 1e-3}.get(unit, 1.0)
-    slices = window_to_uint8(
-        np.moveaxis(stack, -1, 0), path, None, percentiles)
+    if modalities is None:
+        slices = display(data)
+    else:  # each modality windowed over the volume on its own
+        windowed = {c: display(modalities[..., c]) for c in set(channels)}
+        slices = np.stack([windowed[c] for c in channels], axis=-1)
+    notes = ['window: 0.5-99.5 percentiles of the volume'
+             if tuple(percentiles) == (0.5, 99.5) else
+             f'window: {percentiles} percentiles of the volume']
+    if modalities is not None:
+        notes.append(f'channels: modalities {tuple(channels)} of '
+                     f'{modalities.shape[3]}, each windowed on its own')
     return MedicalVolume(
         path=path,
         slices=slices,
@@ -312,7 +382,10 @@ def _read_nifti(path: str, percentiles) -> MedicalVolume:
         mask_shape=input_shape,
         perm=perm,
         flips=flips,
-        notes=['window: 0.5-99.5 percentiles of the volume'])
+        notes=notes,
+        nonfinite_voxels=int(
+            (~np.isfinite(modalities if modalities is not None else data)
+             ).sum()))
 
 
 # -------------------------------------------------------------------- DICOM

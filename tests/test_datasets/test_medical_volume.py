@@ -203,11 +203,52 @@ def test_truncated_dicom_and_nifti(tmp_path):
         read_medical(path)
 
 
-def test_4d_constant_and_nan_nifti(tmp_path):
-    p4 = write_nifti(str(tmp_path / 'f.nii'), np.zeros((8, 8, 4, 3)),
-                     np.eye(4))
-    with pytest.raises(MedicalImageError, match='f.nii.*4D'):
-        read_medical(p4)
+def test_4d_nifti_channels_are_modalities_each_windowed_alone(tmp_path):
+    """A multi-modal (MSD) 4D NIfTI: the first three modalities by default,
+    each windowed over the volume on its own; chosen channels in order; a
+    two-modality file asks for three names; a channel index out of range
+    is refused naming the file."""
+    rng = np.random.default_rng(0)
+    data = np.stack([rng.random((8, 8, 4)) * s for s in (1, 10, 100, 1000)],
+                    axis=-1).astype(np.float32)
+    p4 = write_nifti(str(tmp_path / 'f.nii'), data, np.eye(4))
+    vol = read_medical(p4)
+    assert vol.slices.shape == (4, 8, 8, 3) and vol.mask_shape == (8, 8, 4)
+    for c in range(3):  # each channel alone spans 0-255
+        ref = read_medical(write_nifti(str(tmp_path / f'c{c}.nii'),
+                                       data[..., c], np.eye(4)))
+        np.testing.assert_array_equal(vol.slices[..., c], ref.slices)
+    assert vol.slice_bgr(1).shape == (8, 8, 3)
+    chosen = read_medical(p4, channels=(3, 0, 0))
+    np.testing.assert_array_equal(chosen.slices[..., 1], vol.slices[..., 0])
+    np.testing.assert_array_equal(chosen.slices[..., 1],
+                                  chosen.slices[..., 2])
+    assert not np.array_equal(chosen.slices[..., 0], vol.slices[..., 0])
+    with pytest.raises(MedicalImageError, match='f.nii.*three'):
+        read_medical(p4, channels=(0, 4, 1))
+    p2 = write_nifti(str(tmp_path / 'two.nii'), data[..., :2], np.eye(4))
+    with pytest.raises(MedicalImageError, match='two.nii: 2 modalities'):
+        read_medical(p2)
+
+
+def test_to_display_inverts_mask_to_input(tmp_path):
+    """A label volume in the input's layout, put in display order by
+    ``to_display``, lines up with the slices; ``mask_to_input`` brings it
+    back unchanged (an oblique, flipped affine)."""
+    data = np.random.default_rng(1).random((6, 7, 5)).astype(np.float32)
+    affine = np.array([[0, 0, -2, 10], [-1, 0, 0, 5], [0, 1.5, 0, 0],
+                       [0, 0, 0, 1]], np.float64)
+    vol = read_medical(write_nifti(str(tmp_path / 'o.nii'), data, affine))
+    # the input's own voxels, put in display order, are the slices
+    np.testing.assert_array_equal(
+        window_to_uint8(vol.to_display(data), 'o.nii'), vol.slices)
+    labels = (data > 0.5).astype(np.uint8)
+    shown = vol.to_display(labels)
+    assert shown.shape == vol.slices.shape
+    np.testing.assert_array_equal(vol.mask_to_input(shown), labels)
+
+
+def test_constant_and_nan_nifti(tmp_path):
     pc = write_nifti(str(tmp_path / 'c.nii'), np.full((8, 8, 4), 7.0),
                      np.eye(4))
     with pytest.raises(MedicalImageError, match='c.nii.*constant'):
