@@ -14,12 +14,13 @@ EXPECTED = {
         'PixelKLDivergence',
         'BoundaryBandLoss', 'LossSum', 'SoftmaxFocalLoss', 'TumorDiceLoss'
     ],
-    DATASETS: ['CocoTumorDataset'],
+    DATASETS: ['CocoTumorDataset', 'MSDSliceDataset'],
     TRANSFORMS:
     ['LoadMRIImageFromFile', 'LoadTumorAnnotations', 'PackMultiTaskInputs',
-     'CachedCompose', 'SeededAlbu'],
+     'CachedCompose', 'SeededAlbu', 'LoadVolumeSlice',
+     'LoadVolumeSliceAnnotation', 'LoadTeacherLogits'],
     METRICS: ['TumorIoUMetric', 'ReadableConfusionMatrix', 'MultiTaskScore',
-              'ExpectedCalibrationError'],
+              'ExpectedCalibrationError', 'VolumeDiceMetric'],
     HOOKS: ['TumorOverlayHook', 'AtomicCheckpointHook',
             'ResumableEarlyStoppingHook'],
 }

@@ -176,3 +176,56 @@ class LoadTumorAnnotations(BaseTransform):
 
     def __repr__(self):
         return f'{self.__class__.__name__}(ignore_index={self.ignore_index})'
+
+
+@TRANSFORMS.register_module()
+class LoadVolumeSlice(BaseTransform):
+    """Load one slice of a decoded volume (:class:`MSDSliceDataset`'s
+    cache) as a 3-channel 8-bit image.
+
+    The cache holds (N, H, W, 3) slices (three modalities, in channel
+    order) or (N, H, W) (one modality): that slice repeated in the three
+    channels, or with ``slice_context`` the slice between its two
+    neighbours (slice ``i - 1``, ``i``, ``i + 1``; the first and last slices
+    stand in for their missing neighbour). Read memory-mapped: only the
+    slice is read from disk.
+
+    Required keys: ``volume_cache``, ``slice_index``; optional
+    ``slice_context`` (default False), ``pixel_spacing_mm``. Added keys:
+    ``img`` (H, W, 3) uint8, ``img_shape``, ``ori_shape``.
+    """
+
+    def transform(self, results: dict) -> dict:
+        volume = np.load(results['volume_cache'], mmap_mode='r')
+        i = int(results['slice_index'])
+        if volume.ndim == 4:
+            img = np.array(volume[i])
+        elif results.get('slice_context', False):
+            index = np.clip([i - 1, i, i + 1], 0, volume.shape[0] - 1)
+            img = np.stack([volume[j] for j in index], axis=-1)
+        else:
+            img = np.repeat(np.array(volume[i])[..., None], 3, axis=2)
+        results['img'] = img
+        results['img_shape'] = img.shape[:2]
+        results['ori_shape'] = img.shape[:2]
+        results.setdefault('pixel_spacing_mm', None)
+        return results
+
+
+@TRANSFORMS.register_module()
+class LoadVolumeSliceAnnotation(BaseTransform):
+    """Load one slice's tumor mask from :class:`MSDSliceDataset`'s cache
+    (0 background, 1 tumor) and its image-level label.
+
+    Required keys: ``label_cache``, ``slice_index``, ``gt_label``. Added
+    keys: ``gt_seg_map`` (H, W) uint8, ``seg_fields``.
+    """
+
+    def transform(self, results: dict) -> dict:
+        masks = np.load(results['label_cache'], mmap_mode='r')
+        results['gt_seg_map'] = np.array(masks[int(results['slice_index'])])
+        results.setdefault('seg_fields', [])
+        if 'gt_seg_map' not in results['seg_fields']:
+            results['seg_fields'].append('gt_seg_map')
+        results['gt_label'] = int(results['gt_label'])
+        return results
