@@ -2,12 +2,19 @@
 
     python tools/test.py CONFIG CHECKPOINT [--show-dir DIR] [--out FILE]
 
+On a volume dataset (``MSDSliceDataset``) the metrics include the
+per-volume ones (``volume_dice``, ``volume_error_ml``) and a per-case table
+is printed; ``--out FILE.json`` writes the metrics and that table
+(``cases``), ``--out FILE.csv`` the table alone (on 2D data: the metrics,
+one per row).
+
 A checkpoint that does not fit the config's model (another architecture,
 other heads) stops the run with one error line and exit status 1, before
 any metric is computed; the training-only auxiliary heads may be absent or
 extra. ``--allow-partial`` keeps mmengine's lenient load instead.
 """
 import argparse
+import csv
 import json
 import logging
 import numbers
@@ -29,7 +36,10 @@ def parse_args(argv=None):
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='where logs and metrics go')
     parser.add_argument(
-        '--out', help='write the metrics (and checkpoint, config) as JSON')
+        '--out',
+        help='write the metrics (and checkpoint, config, the per-volume '
+        'table of a volume dataset) as JSON; a .csv name writes the '
+        'per-volume table (2D data: the metrics) as CSV')
     parser.add_argument(
         '--show-dir',
         help='write an overlay per image (mask outlines, true and predicted '
@@ -104,17 +114,37 @@ def main(argv=None):
     ]))
     if args.show_dir:
         print(f'overlays written to {osp.abspath(args.show_dir)}')
+    cases = next((m.per_case for m in runner.test_loop.evaluator.metrics
+                  if getattr(m, 'per_case', None)), None)
     if args.out:
-        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-        with open(args.out, 'w') as f:
-            json.dump(
-                dict(
-                    config=args.config,
-                    checkpoint=args.checkpoint,
-                    metrics={k: float(v) for k, v in metrics.items()}),
-                f,
-                indent=2)
+        write_out(args, metrics, cases)
     return metrics
+
+
+def write_out(args, metrics: dict, cases) -> None:
+    """``--out``: JSON (metrics, and the per-volume table as ``cases``), or
+    CSV (the per-volume table; the metrics on 2D data). Written to a
+    temporary name and renamed."""
+    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+    if args.out.endswith('.csv') and cases:
+        from mtnet_plugin.evaluation import VolumeDiceMetric
+        VolumeDiceMetric.write_table(cases, args.out)
+        return
+    tmp = args.out + '.part'
+    with open(tmp, 'w', newline='') as f:
+        if args.out.endswith('.csv'):
+            writer = csv.writer(f)
+            writer.writerow(['metric', 'value'])
+            writer.writerows((k, float(v)) for k, v in metrics.items())
+        else:
+            out = dict(
+                config=args.config,
+                checkpoint=args.checkpoint,
+                metrics={k: float(v) for k, v in metrics.items()})
+            if cases:
+                out['cases'] = cases
+            json.dump(out, f, indent=2)
+    os.replace(tmp, args.out)
 
 
 if __name__ == '__main__':
