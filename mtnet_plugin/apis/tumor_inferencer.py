@@ -13,6 +13,7 @@ from mmengine.structures import PixelData
 from mmengine.registry import init_default_scope
 
 from ..datasets.medical_volume import MedicalVolume, read_medical
+from ..datasets.metainfo import config_metainfo
 from .backends import build_backend
 from .inference import init_model, load_inference_weights
 from .inference_pipeline import (InferencePipeline, InputType, Unreadable,
@@ -125,9 +126,7 @@ class TumorInferencer:
             compile_mode=compile_mode, onnx_file=onnx_file,
             checkpoint=checkpoint, int8_options=int8_options)
         self.num_workers = num_workers
-        meta = self.cfg.get('metainfo', None) or \
-            self.cfg.train_dataloader.dataset.get('metainfo', {}) or {}
-        self.cls_classes = list(meta.get('cls_classes', ('0', '1')))
+        self.cls_classes = list(config_metainfo(self.cfg)['cls_classes'])
         self.pipeline = InferencePipeline(self.cfg, series_uid)
 
     list_images = staticmethod(list_images)

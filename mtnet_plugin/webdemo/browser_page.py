@@ -62,10 +62,10 @@ def page_config(model: nn.Module, checkpoint: str, models: dict) -> dict:
     """What the page takes from the model's config (nothing typed twice)."""
     from mtnet_plugin.apis.inference import inference_input_shape
     from mtnet_plugin.apis.onnx_export import INPUT_NAME, OUTPUT_NAMES
+    from mtnet_plugin.datasets.metainfo import config_metainfo
     cfg = model.cfg
     prep = cfg.model.data_preprocessor
-    meta = cfg.get('metainfo', None) or \
-        cfg.train_dataloader.dataset.get('metainfo', {}) or {}
+    meta = config_metainfo(cfg)
     return dict(
         config=osp.relpath(cfg.filename) if cfg.filename else None,
         checkpoint=osp.basename(checkpoint),
@@ -73,9 +73,9 @@ def page_config(model: nn.Module, checkpoint: str, models: dict) -> dict:
         mean=[float(v) for v in prep.mean],
         std=[float(v) for v in prep.std],
         channel_order='rgb' if prep.get('bgr_to_rgb', False) else 'bgr',
-        seg_classes=list(meta.get('classes', ('background', 'tumor'))),
+        seg_classes=list(meta['classes']),
         tumor_class='tumor',
-        cls_classes=list(meta.get('cls_classes', ('0', '1'))),
+        cls_classes=list(meta['cls_classes']),
         temperature=float(getattr(model, 'cls_temperature', 1.0)),
         temperature_in_graph=True,
         input_name=INPUT_NAME,
