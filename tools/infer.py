@@ -4,7 +4,7 @@
         --out-dir work_dirs/infer
         [--backend auto|pytorch|compile|onnxruntime|onnxruntime-int8]
         [--onnx FILE] [--calib-images DIR] [--num-calib N] [--batch-size 8] [--device cuda] [--jsonl]
-        [--series-uid UID] [--tta] [--strict]
+        [--series-uid UID] [--tta] [--strict] [--save-masks]
 
 INPUT is an image (JPEG, PNG, 16-bit PNG), a DICOM file, a NIfTI file
 (.nii, .nii.gz), a folder holding one DICOM series, or a folder of such
@@ -13,7 +13,10 @@ without spacing). A volume (DICOM series, multi-frame DICOM, 3D NIfTI) gets
 an overlay per slice (``<name>_s<k>_overlay.png``), a summary record under
 ``volumes`` (volume in mL, slices with tumor, the volume's class, the
 per-slice records) and ``<name>_mask.nii.gz``: the mask with the input's
-shape and affine, which 3D Slicer and ITK-SNAP lay over the scan.
+shape and affine, which 3D Slicer and ITK-SNAP lay over the scan. With
+``--save-masks`` each 2D image's mask is also written as
+``<name>_mask.png`` (0 background, 255 tumor, the image's size), named in
+its record under ``mask_png``.
 
 A folder runs in batches of ``--batch-size`` while threads read the next
 images and write the overlays. Unreadable files are reported, counted and
@@ -86,6 +89,10 @@ def parse_args(argv=None):
     p.add_argument('--strict', action='store_true',
                    help='exit with status 1 if any input was skipped '
                    '(default: only if every input was)')
+    p.add_argument('--save-masks', action='store_true',
+                   help='write each 2D image\'s mask as <name>_mask.png '
+                   '(0/255, the image\'s size) beside its overlay; volumes '
+                   'always get <name>_mask.nii.gz')
     p.add_argument('--jsonl', action='store_true',
                    help='write results.jsonl (one line per image) instead '
                    'of results.json')
@@ -132,6 +139,14 @@ def write_overlay(res, out_dir, class_names):
     # fast PNG compression: the overlays must not slow the folder down
     cv2.imwrite(osp.join(out_dir, name), overlay,
                 [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    return name
+
+
+def write_mask_png(res, out_dir):
+    """The mask as an 8-bit PNG: 0 background, 255 tumor."""
+    name = stem(res['path']) + '_mask.png'
+    mask = (res['mask'] > 0).astype('uint8') * 255
+    cv2.imwrite(osp.join(out_dir, name), mask)
     return name
 
 
@@ -187,6 +202,10 @@ def main(argv=None):
                         finish_volume(inferencer, slices, args.out_dir))
                     slices = []
                 else:
+                    if args.save_masks:
+                        record['mask_png'] = stem(res['path']) + '_mask.png'
+                        futures.append(
+                            writer.submit(write_mask_png, res, args.out_dir))
                     records.append(record)
             if bar is not None:
                 bar.update()

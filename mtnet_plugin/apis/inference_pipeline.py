@@ -62,10 +62,15 @@ class InferencePipeline:
     def __init__(self, cfg: Config, series_uid: Optional[str] = None):
         self.series_uid = series_uid
         pipeline = [
-            t for t in cfg.test_pipeline
-            if t['type'] not in ('LoadTumorAnnotations', 'LoadAnnotations')
+            t for t in cfg.test_pipeline if t['type'] not in
+            ('LoadTumorAnnotations', 'LoadAnnotations',
+             'LoadVolumeSliceAnnotation')
         ]
-        self.load_file = TRANSFORMS.build(pipeline[0])
+        # a volume dataset's slice loader reads its cache, not a file: an
+        # inference input is read as any other file
+        load = pipeline[0] if pipeline[0]['type'] != 'LoadVolumeSlice' \
+            else dict(type='LoadMRIImageFromFile')
+        self.load_file = TRANSFORMS.build(load)
         self.load_array = TRANSFORMS.build(dict(type='LoadImageFromNDArray'))
         self.transform = Compose(pipeline[1:])
 

@@ -329,3 +329,23 @@ def test_infer_cli_refuses_a_checkpoint_of_another_model(
     line = [x for x in err.splitlines() if x.startswith('error:')]
     assert len(line) == 1 and 'wide.pth' in line[0] and \
         'size mismatches' in line[0] and CONFIG in line[0]
+
+
+def test_infer_cli_save_masks_writes_0_255_pngs_of_the_image_size(
+        images, checkpoint, tmp_path, capsys):
+    out = tmp_path / 'out'
+    code, _, err = run_tool('infer.py', [
+        images, '--config', CONFIG, '--checkpoint', checkpoint, '--out-dir',
+        str(out), '--backend', 'pytorch', '--save-masks', '--no-overlays'
+    ], capsys)
+    assert code == 0, err[-2000:]
+    ref = TumorInferencer(CONFIG, checkpoint, backend='pytorch')(images)
+    records = json.load(open(out / 'results.json'))['results']
+    assert len(records) == len(ref) == 3
+    for rec, want in zip(records, ref):
+        png = cv2.imread(str(out / rec['mask_png']), cv2.IMREAD_UNCHANGED)
+        assert rec['mask_png'] == osp.splitext(
+            osp.basename(rec['path']))[0] + '_mask.png'
+        assert png.dtype == np.uint8 and png.shape == want['mask'].shape
+        assert set(np.unique(png)) <= {0, 255}
+        np.testing.assert_array_equal(png == 255, want['mask'] == 1)
