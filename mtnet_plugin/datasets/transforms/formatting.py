@@ -1,5 +1,7 @@
 """Packing transform for the two tasks."""
+import numpy as np
 import torch
+from mmengine.structures import PixelData
 from mmseg.datasets.transforms import PackSegInputs
 from mmseg.registry import TRANSFORMS
 
@@ -16,7 +18,9 @@ class PackMultiTaskInputs(PackSegInputs):
     The ``SegDataSample`` gets ``gt_sem_seg`` (from ``gt_seg_map``) as in
     mmseg, and ``gt_label``, a (1,) int64 tensor: the field name that
     mmpretrain's heads and metrics (``Accuracy``, ``SingleLabelMetric``)
-    read. A slice of a volume also keeps ``case_id``, ``slice_index``,
+    read. A teacher's cached logits (``LoadTeacherLogits``) become the
+    sample's ``teacher_logits`` (C, H, W) float32. A slice of a volume
+    also keeps ``case_id``, ``slice_index``,
     ``num_slices`` and ``voxel_volume_ml`` in its metainfo (what
     ``VolumeDiceMetric`` stacks the slices back with).
 
@@ -31,6 +35,11 @@ class PackMultiTaskInputs(PackSegInputs):
             sample.set_field(
                 torch.tensor([int(results['gt_label'])], dtype=torch.long),
                 'gt_label')
+        if 'teacher_logits' in results:  # (H, W, C) -> (C, H, W)
+            logits = np.ascontiguousarray(
+                results['teacher_logits'].transpose(2, 0, 1))
+            sample.set_field(
+                PixelData(data=torch.from_numpy(logits)), 'teacher_logits')
         volume_meta = {
             k: results[k]
             for k in VOLUME_META_KEYS if k in results

@@ -26,6 +26,12 @@ class DistillMultiTaskEncoderDecoder(MultiTaskEncoderDecoder):
                     -> auxiliary_head.loss(), cls_head.loss() as the parent
         predict(), _forward(): the parent's; the teacher takes no part.
 
+    When every training sample carries ``teacher_logits`` (the pipeline's
+    ``LoadTeacherLogits``, from a cache written once by
+    ``tools/analysis_tools/cache_teacher_logits.py``), those are the
+    teacher's logits and the teacher is never built: a step costs what the
+    undistilled network's does.
+
     The teacher is built from its config and checkpoint on the first training
     step, so testing, exporting or benchmarking the student never reads
     either file; it is kept outside the module tree: not in the student's
@@ -103,10 +109,32 @@ class DistillMultiTaskEncoderDecoder(MultiTaskEncoderDecoder):
         out = teacher._forward(inputs)
         return out[0] if isinstance(out, (tuple, list)) else out
 
+    @staticmethod
+    def cached_teacher_logits(inputs: Tensor,
+                              data_samples: SampleList) -> Optional[Tensor]:
+        """(N, C, H, W) logits the samples carry (``teacher_logits``), or
+        None when none does.
+
+        Raises:
+            ValueError: when only some samples carry them.
+        """
+        cached = [s.get('teacher_logits', None) for s in data_samples]
+        if all(c is None for c in cached):
+            return None
+        if any(c is None for c in cached):
+            raise ValueError(
+                f'{sum(c is None for c in cached)} of {len(cached)} samples '
+                'of the batch carry no teacher_logits: LoadTeacherLogits '
+                'must be in the pipeline of every training sample')
+        return torch.stack([c.data for c in cached]).to(
+            device=inputs.device, dtype=torch.float32)
+
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
         """The parent's losses plus ``distill.<loss_name>`` (class
         docstring)."""
-        self.__dict__['_teacher_logits'] = self.teacher_logits(inputs)
+        cached = self.cached_teacher_logits(inputs, data_samples)
+        self.__dict__['_teacher_logits'] = cached if cached is not None \
+            else self.teacher_logits(inputs)
         try:
             return super().loss(inputs, data_samples)
         finally:

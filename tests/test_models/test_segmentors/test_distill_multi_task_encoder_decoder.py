@@ -117,6 +117,44 @@ def test_inference_never_reads_the_teacher(model_cfg, tmp_path):
     assert model.teacher is None
 
 
+def test_cached_teacher_logits_replace_the_teacher(model_cfg, teacher_files,
+                                                  tmp_path):
+    """Samples that carry ``teacher_logits`` (LoadTeacherLogits) give the
+    term from those, and the teacher (here: files that do not exist) is
+    never built; the term equals the live teacher's when the cached logits
+    are its logits."""
+    from mmengine.structures import PixelData
+    config, ckpt = teacher_files
+    live = _student(model_cfg, dict(config=config, checkpoint=ckpt))
+    inputs = torch.randn(2, 3, 64, 64)
+    t_logits = live.teacher_logits(inputs)
+    missing = dict(config=str(tmp_path / 'none.py'),
+                   checkpoint=str(tmp_path / 'none.pth'))
+    cached = _student(model_cfg, missing)
+    cached.load_state_dict(live.state_dict())
+    samples = _samples(2, 64, 64)
+    for sample, logits in zip(samples, t_logits):
+        # at the image's size, as the pipeline gives them
+        sample.teacher_logits = PixelData(data=torch.nn.functional.interpolate(
+            logits[None], size=(64, 64), mode='bilinear')[0].half())
+    torch.manual_seed(0)
+    got = cached.loss(inputs, samples)['distill.loss_pkd']
+    assert cached.teacher is None
+    torch.manual_seed(0)
+    want = live.loss(inputs, _samples(2, 64, 64))['distill.loss_pkd']
+    assert got.item() == pytest.approx(want.item(), rel=0.05)
+    # other cached logits, another term: the cache is what is read
+    for sample in samples:
+        sample.teacher_logits = PixelData(
+            data=torch.zeros_like(sample.teacher_logits.data))
+    torch.manual_seed(0)
+    other = cached.loss(inputs, samples)['distill.loss_pkd']
+    assert abs(other.item() - got.item()) > 0.05 * got.item()
+    del samples[1].teacher_logits
+    with pytest.raises(ValueError, match='1 of 2 samples'):
+        cached.loss(inputs, samples)
+
+
 def test_teacher_with_other_normalization_is_refused(model_cfg,
                                                      teacher_files, tmp_path):
     config, ckpt = teacher_files

@@ -1,0 +1,74 @@
+"""tools/analysis_tools/cache_teacher_logits.py: the teacher's logits of the
+training images, written once, as the live teacher computes them."""
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
+from mmseg.registry import DATASETS
+
+from ..conftest import REPO, load_tool
+
+CACHED = osp.join(REPO, 'configs', 'efficient_mtnet',
+                  'efficient_mtnet_1xb8-boxaux-distill-pkd-ls-cached-45e_'
+                  'brain-tumor-320x320.py')
+TEACHER = dict(
+    config=osp.join(REPO, 'configs', 'ddrnet',
+                    'ddrnet_23-slim_1xb8-45e_brain-tumor-320x320.py'),
+    checkpoint=osp.join(REPO, 'checkpoints',
+                        'ddrnet_23-slim_320_brain_tumor-112b47a8.pth'))
+
+
+@pytest.fixture
+def config(tmp_path, synthetic_root):
+    if not osp.isfile(TEACHER['checkpoint']):
+        pytest.skip('no DDRNet-23-slim checkpoint')
+    cache = str(tmp_path / 'cache' / 'teacher.npz')
+    cfg = Config.fromfile(CACHED)
+    cfg.model.teacher = TEACHER
+    cfg.train_dataloader.dataset.update(
+        data_root=synthetic_root, ann_file='train/_annotations.coco.json',
+        data_prefix=dict(img_path='train'))
+    cfg.train_dataloader.dataset.pipeline[1].cache_file = cache
+    path = str(tmp_path / 'cfg.py')
+    cfg.dump(path)
+    return path, cache, cfg
+
+
+def test_cached_logits_are_the_live_teacher_s(config):
+    path, cache, cfg = config
+    out = load_tool('analysis_tools/cache_teacher_logits.py').main(
+        [path, '--batch-size', '5'])
+    assert out == cache
+    z = np.load(cache)
+    assert z['logits'].shape == (24, 2, 40, 40)  # 1/8 of 320
+    assert z['logits'].dtype == np.float16
+    assert tuple(z['input_size']) == (320, 320)
+    assert str(z['teacher_checkpoint']) == TEACHER['checkpoint']
+    # the live teacher on the pipeline's deterministic head, image 7
+    from mtnet_plugin.apis.inference import init_model
+    teacher = init_model(TEACHER['config'], TEACHER['checkpoint'])
+    head = cfg.train_dataloader.dataset.pipeline[0].transforms + [
+        dict(type='PackMultiTaskInputs')]
+    ds = DATASETS.build(dict(cfg.train_dataloader.dataset, pipeline=head))
+    data = teacher.data_preprocessor(pseudo_collate([ds[7]]), False)
+    with torch.no_grad():
+        live = teacher._forward(data['inputs'])[0].numpy()
+    row = [str(n) for n in z['names']].index(
+        osp.basename(ds.get_data_info(7)['img_path']))
+    np.testing.assert_allclose(z['logits'][row].astype(np.float32), live,
+                               atol=2e-2, rtol=2e-3)
+
+
+def test_a_random_transform_before_the_cache_is_refused(config, tmp_path):
+    path, _, cfg = config
+    pipeline = cfg.train_dataloader.dataset.pipeline
+    cfg.train_dataloader.dataset.pipeline = [
+        pipeline[0], pipeline[2], pipeline[1]] + pipeline[3:]
+    bad = str(tmp_path / 'bad.py')
+    cfg.dump(bad)
+    with pytest.raises(ValueError, match='RandomFlip.*before '
+                       'LoadTeacherLogits'):
+        load_tool('analysis_tools/cache_teacher_logits.py').main([bad])
