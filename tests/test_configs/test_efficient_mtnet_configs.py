@@ -68,3 +68,28 @@ def test_learning_rate_schedule_ends_with_the_training(config):
     if 'param_scheduler' not in cfg or 'train_cfg' not in cfg:
         pytest.skip('an inference-only config (no schedule)')
     assert cfg.param_scheduler[-1]['end'] == cfg.train_cfg.max_epochs
+
+
+def test_default_recipe_reads_in_one_file():
+    """The README's config inherits from _base_ pieces only, and is the
+    45-epoch distilled, smoothed ablation's recipe run for 90 epochs: the
+    same model and data, another schedule length."""
+    import re
+    root = osp.join(REPO, 'configs', 'efficient_mtnet')
+    default = osp.join(
+        root, 'efficient_mtnet_1xb8-boxaux-distill-pkd-ls-90e_brain-tumor-'
+        '320x320.py')
+    bases = re.search(r'_base_ = \[(.*?)\]', open(default).read(),
+                      re.S).group(1)
+    assert all(b.startswith('../_base_/')
+               for b in re.findall(r"'([^']+)'", bases))
+    ablation = Config.fromfile(osp.join(
+        root, 'efficient_mtnet_1xb8-boxaux-distill-pkd-ls-45e_brain-tumor-'
+        '320x320.py'))
+    cfg = Config.fromfile(default)
+    for key in ('model', 'train_dataloader', 'val_dataloader',
+                'optim_wrapper', 'custom_hooks', 'randomness'):
+        assert cfg[key] == ablation[key], key
+    assert cfg.train_cfg.max_epochs == 90
+    assert cfg.param_scheduler[-1].end == 90
+    assert ablation.param_scheduler[-1].end == 45
