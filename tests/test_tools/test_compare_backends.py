@@ -113,3 +113,35 @@ def test_box_iou_between_backends():
     empty = np.zeros((10, 10), bool)
     assert tool.box_iou(tool.mask_box(empty), tool.mask_box(empty)) == 1.0
     assert tool.box_iou(tool.mask_box(a), tool.mask_box(empty)) == 0.0
+
+
+def test_segmentation_only_peer_is_compared_on_its_masks(synthetic_root,
+                                                         tmp_path):
+    """An mmseg peer (no class head): Dice and the mask agreement between
+    backends are reported, the class fields are None, and the rule is
+    judged on the Dice alone."""
+    pytest.importorskip('onnxruntime')
+    import os.path as osp
+    from ..conftest import REPO
+    peer = osp.join(REPO, 'configs', 'ddrnet',
+                    'ddrnet_23-slim_1xb8-45e_brain-tumor-320x320.py')
+    weights = osp.join(REPO, 'checkpoints',
+                       'ddrnet_23-slim_320_brain_tumor-112b47a8.pth')
+    if not osp.isfile(weights):
+        pytest.skip('no DDRNet-23-slim checkpoint')
+    path = str(tmp_path / 'peer.pth')
+    shutil.copy(weights, path)
+    report = compare_backends.main([
+        peer, path, '--backend', 'pytorch', 'onnxruntime', '--cfg-options',
+        f'val_dataloader.dataset.data_root={synthetic_root}',
+        'val_dataloader.dataset.ann_file=valid/_annotations.coco.json',
+        'val_dataloader.dataset.data_prefix.img_path=valid',
+        '--json', str(tmp_path / 'r.json')
+    ])
+    ort = report['backends']['onnxruntime']
+    torch_run = report['backends']['pytorch']
+    assert torch_run['accuracy'] is None and torch_run['confusion'] is None
+    assert ort['same_class'] is None and ort['max_abs_prob_diff'] is None
+    assert ort['mask_dice_median'] > 0.99
+    assert abs(ort['tumor_Dice'] - torch_run['tumor_Dice']) < 0.5
+    assert ort['meets_rule'] is True

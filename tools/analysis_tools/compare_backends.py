@@ -82,18 +82,25 @@ def box_iou(a, b) -> float:
 
 
 def scores(preds, classes, masks, labels) -> dict:
+    """Tumor Dice and IoU of the masks; accuracy, wrong images and the
+    confusion matrix of the classes (None for a segmentation-only model,
+    ``classes`` None)."""
     inter = sum(int((p & g).sum()) for p, g in zip(preds, masks))
     area_p = sum(int(p.sum()) for p in preds)
     area_g = sum(int(g.sum()) for g in masks)
-    conf = np.zeros((2, 2), int)
-    for t, c in zip(labels, classes):
-        conf[t, c] += 1
-    return dict(
+    out = dict(
         tumor_Dice=round(100 * 2 * inter / (area_p + area_g), 2),
         tumor_IoU=round(100 * inter / (area_p + area_g - inter), 2),
-        accuracy=round(100 * float((classes == labels).mean()), 2),
-        wrong=int((classes != labels).sum()),
-        confusion=conf.tolist())
+        accuracy=None, wrong=None, confusion=None)
+    if classes is not None:
+        conf = np.zeros((2, 2), int)
+        for t, c in zip(labels, classes):
+            conf[t, c] += 1
+        out.update(
+            accuracy=round(100 * float((classes == labels).mean()), 2),
+            wrong=int((classes != labels).sum()),
+            confusion=conf.tolist())
+    return out
 
 
 def parse_args(argv=None):
@@ -155,8 +162,11 @@ def main(argv=None):
             calibration_key=getattr(inferencer.backend, 'calibration_key',
                                     None),
             masks=[r['mask'] == 1 for r in results],
-            classes=np.array([r['class_index'] for r in results]),
-            probs=np.array([r['class_probs'] for r in results]))
+            # None for a segmentation-only model (an mmseg peer)
+            classes=None if results[0]['class_index'] is None else
+            np.array([r['class_index'] for r in results]),
+            probs=None if results[0]['class_probs'] is None else
+            np.array([r['class_probs'] for r in results]))
     ref_name = args.backend[0]
     ref = runs[ref_name]
     report = dict(config=args.config, checkpoint=args.checkpoint,
@@ -169,10 +179,12 @@ def main(argv=None):
         if name != ref_name:
             dice = np.array([mask_dice(a, b) for a, b in
                              zip(ref['masks'], run['masks'])])
-            same = run['classes'] == ref['classes']
+            has_classes = ref['classes'] is not None
+            same = run['classes'] == ref['classes'] if has_classes else \
+                np.ones(len(paths), bool)
             base = scores(ref['masks'], ref['classes'], masks, labels)
             s['against'] = ref_name
-            s['same_class'] = int(same.sum())
+            s['same_class'] = int(same.sum()) if has_classes else None
             boxes = np.array([box_iou(mask_box(a), mask_box(b)) for a, b in
                               zip(ref['masks'], run['masks'])])
             s['box_iou_mean'] = round(float(boxes.mean()), 4)
@@ -181,17 +193,22 @@ def main(argv=None):
             s['mask_dice_min'] = round(float(dice.min()), 4)
             s['images_mask_dice_below_0.9'] = int((dice < 0.9).sum())
             s['max_abs_prob_diff'] = round(
-                float(np.abs(run['probs'] - ref['probs']).max()), 4)
+                float(np.abs(run['probs'] - ref['probs']).max()), 4) \
+                if has_classes else None
+            # a segmentation-only model is judged on the Dice alone
             s['meets_rule'] = bool(
                 base['tumor_Dice'] - s['tumor_Dice'] <= DICE_TOLERANCE and
-                s['wrong'] - base['wrong'] <= ACCURACY_TOLERANCE_IMAGES)
+                (not has_classes or s['wrong'] - base['wrong'] <=
+                 ACCURACY_TOLERANCE_IMAGES))
             for i in np.argsort(dice):
                 rows.append(dict(
                     backend=name, against=ref_name,
                     image=osp.basename(paths[i]), label=int(labels[i]),
-                    class_ref=int(ref['classes'][i]),
-                    class_backend=int(run['classes'][i]),
-                    same_class=bool(same[i]),
+                    class_ref=int(ref['classes'][i])
+                    if has_classes else None,
+                    class_backend=int(run['classes'][i])
+                    if has_classes else None,
+                    same_class=bool(same[i]) if has_classes else None,
                     mask_dice_between=round(float(dice[i]), 4),
                     box_iou_between=round(float(boxes[i]), 4),
                     tumor_px_ref=int(ref['masks'][i].sum()),
@@ -204,11 +221,13 @@ def main(argv=None):
     print(json.dumps(report, indent=2))
     for name, s in report['backends'].items():
         line = (f'{name}: tumor Dice {s["tumor_Dice"]:.2f}, IoU '
-                f'{s["tumor_IoU"]:.2f}, accuracy {s["accuracy"]:.2f} '
-                f'({s["wrong"]} wrong)')
+                f'{s["tumor_IoU"]:.2f}, ' +
+                (f'accuracy {s["accuracy"]:.2f} ({s["wrong"]} wrong)'
+                 if s['accuracy'] is not None else 'no image classes'))
         if 'against' in s:
-            line += (f'; against {s["against"]}: same class '
-                     f'{s["same_class"]}/{len(paths)}, mean box IoU '
+            same_class = (f'same class {s["same_class"]}/{len(paths)}, '
+                          if s['same_class'] is not None else '')
+            line += (f'; against {s["against"]}: {same_class}mean box IoU '
                      f'{s["box_iou_mean"]:.4f}, mask Dice median '
                      f'{s["mask_dice_median"]:.4f}, min '
                      f'{s["mask_dice_min"]:.4f}; rule (Dice within '
