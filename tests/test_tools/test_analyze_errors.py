@@ -36,6 +36,15 @@ def test_breakdown_matches_the_split_dice(synthetic_root, tmp_path):
     assert report['label_ceiling']['32'] <= 100.0
     assert report['tumor_Dice'] == pytest.approx(ref['tumor_Dice'], abs=0.01)
     assert report['wrong'] == ref['wrong']
+    # per image class: its images and wrong ones add up to the whole, and
+    # match the confusion matrix's rows
+    by_class = report['accuracy_by_class']
+    assert sum(v['images'] for v in by_class.values()) == 8
+    assert sum(v['wrong'] for v in by_class.values()) == report['wrong']
+    for c, row in enumerate(ref['confusion']):
+        if sum(row):
+            assert by_class[str(c)]['images'] == sum(row)
+            assert by_class[str(c)]['wrong'] == sum(row) - row[c]
     assert sum(report['error_share'].values()) == pytest.approx(100, abs=0.1)
     # a ceiling never falls below the Dice it starts from
     assert min(report['dice_without'].values()) >= report['tumor_Dice']

@@ -86,12 +86,20 @@ def main(argv=None):
     report = summarize(rows, args.size_edges)
     classified = [r for r in rows if r['pred_class'] is not None]
     wrong = sum(r['label'] != r['pred_class'] for r in classified)
+    by_class = {}  # per image class (the export's category): its recall
+    for c in sorted({r['label'] for r in classified}):
+        of_c = [r for r in classified if r['label'] == c]
+        missed = sum(r['pred_class'] != c for r in of_c)
+        by_class[str(c)] = dict(
+            images=len(of_c), wrong=missed,
+            accuracy=round(100.0 * (1 - missed / len(of_c)), 2))
     report.update(
         config=args.config, checkpoint=args.checkpoint,
         dataset=cfg.val_dataloader.dataset.ann_file, tta=args.tta,
         accuracy=round(100.0 * (1 - wrong / len(classified)), 2)
         if classified else None,
         wrong=wrong if classified else None,
+        accuracy_by_class=by_class or None,
         label_ceiling={
             str(n): round(resolution_ceiling(masks, n), 2)
             for n in args.label_ceiling
@@ -108,7 +116,10 @@ def main(argv=None):
           f'; found lesions fill {report["box_fill_median"]} of their '
           'predicted box (median)' + ''.join(
               f'; labels through {n}x{n}: {d:.2f}'
-              for n, d in report['label_ceiling'].items()))
+              for n, d in report['label_ceiling'].items()) + ''.join(
+              f'; class {c}: {v["accuracy"]:.2f} % right ({v["wrong"]} of '
+              f'{v["images"]} wrong)'
+              for c, v in (report['accuracy_by_class'] or {}).items()))
     if args.json:
         _atomic_write(args.json, lambda f: json.dump(report, f, indent=2))
     if args.csv and rows:
