@@ -180,3 +180,27 @@ def test_static_dynamo_export_leaves_one_self_contained_file(model, tmp_path):
         _, ref_cls = model._forward(x)
     assert seg.shape == (1, 2, 64, 64)
     assert abs(cls - ref_cls.numpy()).max() < 1e-3
+
+
+def test_lesion_pooled_class_head_exports_and_matches(tmp_path):
+    """The class head that pools under the decode head's mask exports
+    with dynamic sizes, its logits PyTorch's at a size it never saw."""
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmseg')
+    cfg = Config.fromfile(CONFIG)
+    cfg.model.cls_head.update(
+        lesion_in_index=(4, ), lesion_in_channels=(128, ))
+    m = init_model(cfg)
+    m.init_weights()
+    torch.manual_seed(1)
+    for p in m.parameters():
+        p.data.add_(0.05 * torch.randn_like(p))
+    m.eval()
+    assert m.cls_pools_lesion
+    out = str(tmp_path / 'lesion.onnx')
+    export_onnx(m, out, (128, 128), dynamic=True)
+    sess = ort.InferenceSession(out, providers=['CPUExecutionProvider'])
+    x = preprocessed_example(m, (96, 160), 2)
+    report = compare_with_pytorch(sess, m, x, atol=1e-4)
+    assert report['ok'], report

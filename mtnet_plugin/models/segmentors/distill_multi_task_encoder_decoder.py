@@ -140,12 +140,11 @@ class DistillMultiTaskEncoderDecoder(MultiTaskEncoderDecoder):
         finally:
             self.__dict__['_teacher_logits'] = None
 
-    def _decode_head_forward_train(self, inputs, data_samples) -> dict:
-        """``decode_head.loss`` (forward, then ``loss_by_feat``) with the
+    def _decode_head_loss(self, seg_logits: Tensor,
+                          data_samples: SampleList) -> dict:
+        """The parent's 'decode.*' losses of the student's logits, with the
         logits also compared with the teacher's."""
-        seg_logits = self.decode_head.forward(inputs)
-        losses = add_prefix(
-            self.decode_head.loss_by_feat(seg_logits, data_samples), 'decode')
+        losses = super()._decode_head_loss(seg_logits, data_samples)
         teacher_logits = self.__dict__['_teacher_logits']
         if teacher_logits is not None:
             losses[f'distill.{self.distill_loss.loss_name}'] = \

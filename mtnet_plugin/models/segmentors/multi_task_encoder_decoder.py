@@ -1,5 +1,5 @@
 """Encoder-decoder segmentor with an image-classification branch."""
-from typing import Tuple
+from typing import Optional, Tuple
 
 import torch
 from mmseg.models.segmentors import EncoderDecoder
@@ -16,14 +16,23 @@ class MultiTaskEncoderDecoder(EncoderDecoder):
 
     .. code:: text
 
-        loss():     extract_feat() -> decode_head.loss()      'decode.*'
+        loss():     extract_feat() -> decode_head.forward()   seg logits
+                                        .loss_by_feat()       'decode.*'
                                    -> auxiliary_head.loss()   'aux_{i}.*'
                                    -> cls_head.loss()         'cls.*'
-        predict():  extract_feat() -> decode_head.predict()   pred_sem_seg,
+        predict():  extract_feat() -> decode_head.forward()   seg logits
+                                        .predict_by_feat()    pred_sem_seg,
                                                                seg_logits
                                    -> cls_head() / T          pred_score,
                                                                pred_label
         _forward(): extract_feat() -> (seg logits, class logits / T)
+
+    A class head that pools under the lesion (``HamClsHead`` with
+    ``lesion_in_index``, its ``pools_lesion`` true) also receives
+    ``lesion_prob`` (N, 1, h, w): one minus the softmax's background
+    channel of the decode head's logits (the sigmoid of a one-channel
+    head's), detached, so the class loss does not train the mask and the
+    mask the class head sees at training is the one it sees at inference.
 
     Each term's weight is the ``loss_weight`` of its loss config (defaults
     of the design: segmentation 0.6, classification 0.4, auxiliary 0.4 in
@@ -99,10 +108,54 @@ class MultiTaskEncoderDecoder(EncoderDecoder):
                                       strict, missing_keys, unexpected_keys,
                                       error_msgs)
 
-    def classify(self, x) -> Tensor:
+    @property
+    def cls_pools_lesion(self) -> bool:
+        """Whether the class head reads the lesion probability."""
+        return bool(getattr(self.cls_head, 'pools_lesion', False))
+
+    @staticmethod
+    def lesion_prob(seg_logits: Tensor) -> Tensor:
+        """(N, 1, h, w) detached probability that a pixel is not background
+        of the decode head's (N, C, h, w) logits."""
+        seg_logits = seg_logits.detach().float()
+        if seg_logits.shape[1] == 1:
+            return seg_logits.sigmoid()
+        return 1 - seg_logits.softmax(dim=1)[:, :1]
+
+    def _cls_forward(self, x, seg_logits: Optional[Tensor] = None) -> Tensor:
+        """Uncalibrated class logits of the features; ``seg_logits`` (the
+        decode head's own, before any resize) are computed when the head
+        pools under the lesion and none are given."""
+        if not self.cls_pools_lesion:
+            return self.cls_head(x)
+        if seg_logits is None:
+            seg_logits = self.decode_head.forward(x)
+        return self.cls_head(x, self.lesion_prob(seg_logits))
+
+    def classify(self, x, seg_logits: Optional[Tensor] = None) -> Tensor:
         """Calibrated class logits (N, num_cls_classes) of the features
-        ``x``: the head's logits divided by ``cls_temperature``."""
-        return self.cls_head(x) / self.cls_temperature
+        ``x``: the head's logits divided by ``cls_temperature``.
+
+        Args:
+            x (tuple[Tensor]): ``extract_feat`` features.
+            seg_logits (Tensor, optional): the decode head's (N, C, h, w)
+                logits of the same features, when at hand; read only by a
+                class head that pools under the lesion.
+        """
+        return self._cls_forward(x, seg_logits) / self.cls_temperature
+
+    def _decode_head_forward_train(self, inputs, data_samples) -> dict:
+        """mmseg's (``decode_head.loss``: forward, then ``loss_by_feat``)
+        from the logits :meth:`loss` computed once for the decode and the
+        class heads."""
+        return self._decode_head_loss(self.decode_head.forward(inputs),
+                                      data_samples)
+
+    def _decode_head_loss(self, seg_logits: Tensor,
+                          data_samples: SampleList) -> dict:
+        """'decode.*' losses of the decode head's (N, C, h, w) logits."""
+        return add_prefix(
+            self.decode_head.loss_by_feat(seg_logits, data_samples), 'decode')
 
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
         """Segmentation, auxiliary and classification losses.
@@ -113,11 +166,15 @@ class MultiTaskEncoderDecoder(EncoderDecoder):
                 ``gt_label``.
         """
         x = self.extract_feat(inputs)
-        losses = dict()
-        losses.update(self._decode_head_forward_train(x, data_samples))
+        seg_logits = self.decode_head.forward(x)
+        losses = self._decode_head_loss(seg_logits, data_samples)
         if self.with_auxiliary_head:
             losses.update(self._auxiliary_head_forward_train(x, data_samples))
-        cls_losses = self.cls_head.loss(x, data_samples)
+        if self.cls_pools_lesion:
+            cls_losses = self.cls_head.loss(
+                x, data_samples, lesion_prob=self.lesion_prob(seg_logits))
+        else:
+            cls_losses = self.cls_head.loss(x, data_samples)
         # mmpretrain names its term 'loss'; call it what it is.
         if 'loss' in cls_losses:
             cls_losses['loss_cls'] = cls_losses.pop('loss')
@@ -146,12 +203,14 @@ class MultiTaskEncoderDecoder(EncoderDecoder):
             ] * inputs.shape[0]
         if self.test_cfg.get('mode', 'whole') == 'whole':
             x = self.extract_feat(inputs)
-            seg_logits = self.decode_head.predict(x, batch_img_metas,
-                                                  self.test_cfg)
+            head_logits = self.decode_head.forward(x)
+            seg_logits = self.decode_head.predict_by_feat(
+                head_logits, batch_img_metas)
         else:  # sliding windows for the mask, whole image for the class
             seg_logits = self.inference(inputs, batch_img_metas)
             x = self.extract_feat(inputs)
-        cls_logits = self.classify(x)
+            head_logits = None
+        cls_logits = self.classify(x, head_logits)
         results = self.postprocess_result(seg_logits, data_samples)
         scores = torch.softmax(cls_logits.float(), dim=1)
         for result, score in zip(results, scores):
@@ -187,4 +246,5 @@ class MultiTaskEncoderDecoder(EncoderDecoder):
             (N, num_cls_classes), i.e. divided by ``cls_temperature``.
         """
         x = self.extract_feat(inputs)
-        return self.decode_head.forward(x), self.classify(x)
+        seg_logits = self.decode_head.forward(x)
+        return seg_logits, self.classify(x, seg_logits)

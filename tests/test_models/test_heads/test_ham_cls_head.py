@@ -96,3 +96,88 @@ def test_attention_pooling_follows_the_scores():
     extra[:, 0, 3, 7] = 1.0
     spot = extra[:, :, 3:4, 7:8].expand_as(extra)
     assert torch.allclose(head((extra, deep)), head((spot, deep)), atol=1e-4)
+
+
+def _lesion_head():
+    return _head(lesion_in_index=(0, ), lesion_in_channels=(16, )).eval()
+
+
+def test_lesion_pooling_widens_the_first_fc_and_adds_no_parameter():
+    plain, head = _head(), _lesion_head()
+    assert head.pools_lesion and not plain.pools_lesion
+    linears = [m for m in head.modules() if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features)
+            for m in linears] == [(128 + 16, 64), (64, 2)]
+    extra = 16 * 64  # the first FC's new inputs
+    assert sum(p.numel() for p in head.parameters()) == sum(
+        p.numel() for p in plain.parameters()) + extra
+
+
+def test_lesion_pooling_needs_the_probability():
+    head = _lesion_head()
+    feats = (torch.randn(2, 16, 8, 8), torch.randn(2, 128, 4, 4))
+    with pytest.raises(ValueError, match='lesion_prob'):
+        head(feats)
+    assert tuple(head(feats, torch.rand(2, 1, 16, 16)).shape) == (2, 2)
+    with pytest.raises(AssertionError, match='one entry per map'):
+        _head(lesion_in_index=(0, 1), lesion_in_channels=(16, ))
+
+
+def test_lesion_pool_reads_the_lesion_and_falls_back_to_the_average():
+    torch.manual_seed(0)
+    y = torch.randn(2, 16, 8, 8)
+    pool = _lesion_head().lesion_pool
+    # no lesion anywhere: the global average
+    none = torch.zeros(2, 1, 8, 8)
+    assert torch.allclose(pool(y, none), y.mean(dim=(2, 3)), atol=1e-6)
+    # a certain lesion of n pixels: its features, pulled towards the
+    # global average by one pixel's weight in n + 1
+    prob = torch.zeros(2, 1, 8, 8)
+    prob[:, :, 2:5, 3:6] = 1.0  # 9 pixels
+    inside = y[:, :, 2:5, 3:6].mean(dim=(2, 3))
+    expected = (9 * inside + y.mean(dim=(2, 3))) / 10
+    assert torch.allclose(pool(y, prob), expected, atol=1e-5)
+    # the probability is resized to the map: a 2x finer mask of the same
+    # region gives the same average
+    fine = torch.zeros(2, 1, 16, 16)
+    fine[:, :, 4:10, 6:12] = 1.0
+    assert torch.allclose(pool(y, fine), expected, atol=1e-5)
+    # features outside the lesion do not matter as long as the average
+    # does not change: move mass between two outside pixels
+    y2 = y.clone()
+    y2[:, :, 0, 0] += 5.0
+    y2[:, :, 7, 7] -= 5.0
+    assert torch.allclose(pool(y2, prob), pool(y, prob), atol=1e-5)
+
+
+def test_lesion_pooled_logits_follow_the_lesion():
+    torch.manual_seed(0)
+    head = _lesion_head()
+    deep = torch.randn(2, 128, 4, 4)
+    y = torch.randn(2, 16, 8, 8)
+    prob = torch.zeros(2, 1, 8, 8)
+    prob[:, :, 1:3, 1:3] = 1.0
+    base = head((y, deep), prob)
+    y_out = y.clone()
+    y_out[:, :, 5:, 5:] = y_out[:, :, 5:, 5:].flip(-1)  # same average
+    assert torch.allclose(head((y_out, deep), prob), base, atol=1e-5)
+    y_in = y.clone()
+    y_in[:, :, 1:3, 1:3] += 3.0
+    assert not torch.allclose(head((y_in, deep), prob), base, atol=1e-3)
+
+
+def test_lesion_pooled_loss_passes_the_probability():
+    head = _lesion_head()
+    samples = []
+    for label in (0, 1):
+        s = SegDataSample()
+        s.set_field(torch.tensor([label]), 'gt_label')
+        samples.append(s)
+    feats = (torch.randn(2, 16, 8, 8), torch.randn(2, 128, 4, 4))
+    prob = torch.rand(2, 1, 8, 8)
+    loss = head.loss(feats, samples, lesion_prob=prob)['loss']
+    ce = torch.nn.functional.cross_entropy
+    assert torch.isclose(
+        loss, 0.4 * ce(head(feats, prob), torch.tensor([0, 1])))
+    with pytest.raises(ValueError, match='lesion_prob'):
+        head.loss(feats, samples)

@@ -237,3 +237,69 @@ def test_temperature_divides_class_logits_everywhere(model_cfg, tmp_path):
     assert float(fresh.cls_temperature) == 2.5
     with pytest.raises(ValueError, match='cls_temperature'):
         MODELS.build(dict(copy.deepcopy(model_cfg), cls_temperature=0))
+
+
+def _lesion_pooled(model_cfg):
+    cfg = copy.deepcopy(model_cfg)
+    cfg.cls_head.update(lesion_in_index=(4, ), lesion_in_channels=(128, ))
+    return _build(cfg)
+
+
+def test_lesion_pooled_class_head_reads_the_decode_heads_mask(model_cfg):
+    """The class head gets 1 - P(background) of the decode head's own
+    logits, the same in _forward, predict and classify() alone."""
+    torch.manual_seed(0)
+    model = _lesion_pooled(model_cfg).eval()
+    assert model.cls_pools_lesion and not _build(model_cfg).cls_pools_lesion
+    x = torch.randn(2, 3, 128, 128)
+    calls = []
+    head_forward = model.cls_head.forward
+
+    def spy(feats, lesion_prob=None):
+        calls.append(lesion_prob)
+        return head_forward(feats, lesion_prob)
+
+    model.cls_head.forward = spy
+    with torch.no_grad():
+        feats = model.extract_feat(x)
+        seg = model.decode_head.forward(feats)
+        seg_out, cls_out = model(x, mode='tensor')
+        preds = model.predict(x, _samples(2, 128, 128))
+        alone = model.classify(feats)
+    torch.testing.assert_close(seg_out, seg)
+    expected = 1 - seg.softmax(dim=1)[:, :1]
+    assert len(calls) == 3
+    for prob in calls:
+        assert prob.shape == (2, 1) + seg.shape[2:]
+        torch.testing.assert_close(prob, expected)
+    torch.testing.assert_close(alone, cls_out)
+    for p, logits in zip(preds, cls_out):
+        torch.testing.assert_close(p.pred_score, logits.softmax(0))
+    # a certain lesion in one corner or in another: other class logits
+    # (features of unit scale: an untrained network's are ~1e-4)
+    feats = tuple(f / f.abs().mean() for f in feats)
+    corner = torch.zeros_like(seg)
+    corner[:, 1, :6, :6] = 20.0
+    other = corner.flip(-1, -2)
+    with torch.no_grad():
+        a, b = model.classify(feats, corner), model.classify(feats, other)
+    assert not torch.allclose(a, b, atol=1e-3)
+
+
+def test_lesion_pooled_class_loss_does_not_train_the_mask(model_cfg):
+    cfg = copy.deepcopy(model_cfg)
+    cfg.cls_head.update(lesion_in_index=(4, ), lesion_in_channels=(128, ))
+    cfg.auxiliary_head = None
+    model = _build(cfg).train()
+    losses = model(
+        torch.randn(2, 3, 96, 96), _samples(2, 96, 96), mode='loss')
+    assert set(losses) >= {'decode.loss_focal', 'decode.loss_dice',
+                           'cls.loss_cls'}
+    losses['cls.loss_cls'].backward()
+    decode_grads = [p.grad for p in model.decode_head.parameters()]
+    assert all(g is None or g.abs().sum() == 0 for g in decode_grads)
+    fc = model.cls_head.layers[0].fc.weight.grad
+    assert fc is not None and fc.abs().sum() > 0
+    # the backbone still learns from the class loss through the features
+    assert any(p.grad is not None and p.grad.abs().sum() > 0
+               for p in model.backbone.parameters())
