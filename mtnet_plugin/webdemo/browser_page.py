@@ -11,10 +11,15 @@ and a server for it.
                               size, mean/std, channel order, class names,
                               the class temperature (applied in the graph)
     ort/                      onnxruntime-web's script and WebAssembly files
+    *.gz                      gzip copies of the large files (the model, the
+                              runtime): 7.9 MB on the wire instead of 16.7 MB
 
 :func:`serve_page` serves it with the cross-origin isolation headers that
-WebAssembly threads need; without them the page runs on one thread.
+WebAssembly threads need (without them the page runs on one thread), and
+sends a file's ``.gz`` copy with ``Content-Encoding: gzip`` to a browser
+that accepts it, as nginx's ``gzip_static`` does.
 """
+import gzip
 import json
 import os
 import os.path as osp
@@ -33,6 +38,8 @@ ORT_DIST = osp.join(PAGE_SRC, 'node_modules', 'onnxruntime-web', 'dist')
 #: its SIMD (threaded) runtime.
 ORT_FILES = ('ort.wasm.min.js', 'ort-wasm-simd-threaded.mjs',
              'ort-wasm-simd-threaded.wasm')
+#: files of at least this size get a gzip copy beside them
+GZIP_MIN_BYTES = 4096
 ISOLATION_HEADERS = {
     'Cross-Origin-Opener-Policy': 'same-origin',
     'Cross-Origin-Embedder-Policy': 'require-corp',
@@ -127,7 +134,27 @@ def _write_page(model, checkpoint, out_dir, int8, int8_options) -> dict:
     config = page_config(model, checkpoint, models)
     with open(osp.join(out_dir, 'page_config.json'), 'w') as f:
         json.dump(config, f, indent=2)
+    gzip_copies(out_dir)
     return config
+
+
+def gzip_copies(folder: str, min_bytes: int = GZIP_MIN_BYTES) -> list:
+    """Write ``<file>.gz`` (level 9, no time stamp: the same bytes every
+    build) beside each file of ``folder`` of at least ``min_bytes``;
+    returns their paths. The WebAssembly runtime shrinks to about a
+    quarter; the weights to about 0.92."""
+    written = []
+    for root, _, files in os.walk(folder):
+        for name in sorted(files):
+            path = osp.join(root, name)
+            if name.endswith('.gz') or osp.getsize(path) < min_bytes:
+                continue
+            with open(path, 'rb') as f:
+                data = gzip.compress(f.read(), compresslevel=9, mtime=0)
+            with open(path + '.gz', 'wb') as f:
+                f.write(data)
+            written.append(path + '.gz')
+    return written
 
 
 class _Handler(SimpleHTTPRequestHandler):
@@ -141,6 +168,27 @@ class _Handler(SimpleHTTPRequestHandler):
     def __init__(self, *args, isolate=True, **kwargs):
         self.isolate = isolate
         super().__init__(*args, **kwargs)
+
+    def send_head(self):
+        """A file's gzip copy, when it has one and the browser accepts
+        gzip; else the file as ``SimpleHTTPRequestHandler`` sends it."""
+        path = self.translate_path(self.path)
+        accepts = 'gzip' in self.headers.get('Accept-Encoding', '')
+        if not (accepts and osp.isfile(path) and osp.isfile(path + '.gz')):
+            return super().send_head()
+        f = open(path + '.gz', 'rb')
+        try:
+            size = os.fstat(f.fileno()).st_size
+            self.send_response(200)
+            self.send_header('Content-Type', self.guess_type(path))
+            self.send_header('Content-Encoding', 'gzip')
+            self.send_header('Content-Length', str(size))
+            self.send_header('Vary', 'Accept-Encoding')
+            self.end_headers()
+            return f
+        except Exception:
+            f.close()
+            raise
 
     def end_headers(self):
         if self.isolate:

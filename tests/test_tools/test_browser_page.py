@@ -102,6 +102,47 @@ def test_page_server_sends_isolation_headers(page):
         serve_page(osp.dirname(page[2]))
 
 
+def test_large_files_have_gzip_copies_served_to_who_accepts_them(page):
+    """Each large file has a level-9 gzip copy with its exact bytes; the
+    server sends the copy with Content-Encoding: gzip to a client that
+    accepts gzip, the plain file to one that does not."""
+    import gzip
+    from mtnet_plugin.webdemo.browser_page import (GZIP_MIN_BYTES,
+                                                   gzip_copies, serve_page)
+    out = page[2]
+    for name in ('model.onnx', 'model.int8.onnx', 'app.js',
+                 'ort/ort-wasm-simd-threaded.wasm', 'ort/ort.wasm.min.js'):
+        raw = open(osp.join(out, name), 'rb').read()
+        assert gzip.decompress(
+            open(osp.join(out, name + '.gz'), 'rb').read()) == raw, name
+    assert not osp.isfile(osp.join(out, 'page_config.json.gz'))  # small
+    assert os.path.getsize(osp.join(out, 'page_config.json')) < GZIP_MIN_BYTES
+    wasm = osp.join(out, 'ort', 'ort-wasm-simd-threaded.wasm')
+    assert os.path.getsize(wasm + '.gz') < 0.4 * os.path.getsize(wasm)
+    server = serve_page(out)
+    try:
+        url = (f'http://127.0.0.1:{server.server_address[1]}/'
+               'ort/ort-wasm-simd-threaded.wasm')
+        r = urllib.request.urlopen(urllib.request.Request(
+            url, headers={'Accept-Encoding': 'gzip, deflate'}))
+        body = r.read()
+        assert r.headers['Content-Encoding'] == 'gzip'
+        assert r.headers['Content-Type'] == 'application/wasm'
+        assert r.headers['Cross-Origin-Embedder-Policy'] == 'require-corp'
+        assert int(r.headers['Content-Length']) == len(body) == \
+            os.path.getsize(wasm + '.gz')
+        assert gzip.decompress(body) == open(wasm, 'rb').read()
+        plain = urllib.request.urlopen(url)  # urllib asks for no encoding
+        assert plain.headers['Content-Encoding'] is None
+        assert plain.read() == open(wasm, 'rb').read()
+    finally:
+        server.shutdown()
+    # the copies are the same bytes at every build (no time stamp)
+    before = open(wasm + '.gz', 'rb').read()
+    assert wasm + '.gz' in gzip_copies(osp.dirname(wasm))
+    assert open(wasm + '.gz', 'rb').read() == before
+
+
 def test_browser_results_equal_infer_and_stay_on_the_machine(
         page, slices, tmp_path):
     _need_browser()
@@ -118,6 +159,9 @@ def test_browser_results_equal_infer_and_stay_on_the_machine(
     assert not any(osp.basename(p) in u for u in summary['urls']
                    for p in os.listdir(slices))
     assert json.load(open(out / 'network.json'))['outside_origin'] == []
+    # the browser took the gzip copies: the load is under 60 % of the files
+    info = summary['page']
+    assert 0 < info['download_bytes'] < 0.6 * info['page_bytes']
     # the bad files: a clear message each, and the next image still worked
     skipped = {osp.basename(s['path']): s['error']
                for s in summary['skipped']}

@@ -12,6 +12,8 @@ goes through its file input as a user's would. OUT gets ``results.json``
 record also has ``latency_ms``, measured inside the page from the decoded
 image to the mask, ``run_ms`` of the network alone, and ``mask``, a PNG
 written beside it), and ``network.json``: every URL the browser requested.
+``page.download_bytes`` is what the page's load took on the wire (gzip where
+the server sends it), ``page.page_bytes`` the size of the files it loads.
 The exit status is 1 if any request left the page's origin, or if no image
 could be read.
 """
@@ -130,7 +132,8 @@ def run_page(page_dir, files, out_dir, threads=None, int8=False,
                     f.write(base64.b64decode(r['mask_png'].split(',', 1)[1]))
                 record['mask'] = name
                 results.append(record)
-            urls = helpers.requested_urls(driver)
+            urls, wire = helpers.network_events(driver)
+            info['download_bytes'] = sum(wire.values())
         finally:
             driver.quit()
             server.shutdown()
@@ -183,11 +186,12 @@ def main(argv=None):
                       'model.int8.onnx' if args.int8 else 'model.onnx')
         }
         page_size.update({f'ort/{f}': osp.getsize(osp.join(page, 'ort', f))
-                          for f in os.listdir(osp.join(page, 'ort'))})
+                          for f in os.listdir(osp.join(page, 'ort'))
+                          if not f.endswith('.gz')})
         results, skipped, info, urls, origin = run_page(
             page, files, args.out_dir, args.threads, args.int8, args.timeout,
             not args.no_isolation)
-        info['download_bytes'] = sum(page_size.values())
+        info['page_bytes'] = sum(page_size.values())
         if args.native and results:
             info['native_run_ms'] = time_native(
                 page, 'model.int8.onnx' if args.int8 else 'model.onnx',
@@ -214,7 +218,8 @@ def main(argv=None):
           f'{info["load_ms"]:.0f} ms); median latency '
           f'{statistics.median(lat) if lat else float("nan"):.1f} ms; '
           f'{len(urls)} requests, {len(outside)} outside {origin}; '
-          f'page download {info["download_bytes"] / 2**20:.1f} MiB, first '
+          f'page download {info["download_bytes"] / 2**20:.1f} MiB on the '
+          f'wire ({info["page_bytes"] / 2**20:.1f} MiB of files), first '
           f'load {info["first_load_s"]:.2f} s; results in {out}',
           file=sys.stderr)
     if 'native_run_ms' in info:

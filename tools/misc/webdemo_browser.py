@@ -91,15 +91,30 @@ def chrome_driver(profile_dir, size=(1200, 1000), network_log=False):
     return webdriver.Chrome(service=Service(driver_exe), options=opts)
 
 
+def network_events(driver):
+    """Every URL the browser asked for since the last call, and the bytes
+    each response took on the wire (compressed, headers included; Chrome's
+    ``encodedDataLength``), from the performance log (needs
+    ``network_log``): ``(urls, {url: bytes})``."""
+    urls, url_of, wire = [], {}, {}
+    for entry in driver.get_log('performance'):
+        message = json.loads(entry['message'])['message']
+        method, params = message.get('method'), message.get('params', {})
+        if method == 'Network.requestWillBeSent':
+            urls.append(params['request']['url'])
+            url_of[params['requestId']] = params['request']['url']
+        elif method == 'Network.loadingFinished':
+            url = url_of.get(params['requestId'])
+            if url is not None:
+                wire[url] = wire.get(url, 0) + int(
+                    params.get('encodedDataLength', 0))
+    return urls, wire
+
+
 def requested_urls(driver):
     """Every URL the browser asked for since the last call (needs
     ``network_log``)."""
-    urls = []
-    for entry in driver.get_log('performance'):
-        message = json.loads(entry['message'])['message']
-        if message.get('method') == 'Network.requestWillBeSent':
-            urls.append(message['params']['request']['url'])
-    return urls
+    return network_events(driver)[0]
 
 
 def open_page(driver, url, timeout=60):
