@@ -72,3 +72,48 @@ def test_a_random_transform_before_the_cache_is_refused(config, tmp_path):
     with pytest.raises(ValueError, match='RandomFlip.*before '
                        'LoadTeacherLogits'):
         load_tool('analysis_tools/cache_teacher_logits.py').main([bad])
+
+
+def test_two_teachers_are_cached_as_their_ensemble(config, tmp_path):
+    """DDRNet (1/8) and EfficientMTNet (1/4): the cache holds the log of
+    their mean softmax at 1/4, as the live segmentor computes it."""
+    from mtnet_plugin.apis.inference import init_model
+    from mtnet_plugin.models.segmentors import DistillMultiTaskEncoderDecoder
+    from mtnet_plugin.models.utils import ensemble_logits
+    from ..conftest import MODEL_CFG
+    _, _, cfg = config
+    student_cfg = str(tmp_path / 'student_teacher.py')
+    with open(student_cfg, 'w') as f:
+        f.write(f'_base_ = [{MODEL_CFG!r}]\n')
+    torch.manual_seed(3)
+    second = init_model(student_cfg)
+    for p in second.parameters():  # weights less trivial than the init
+        p.data.add_(0.05 * torch.randn_like(p))
+    ckpt = str(tmp_path / 'student_teacher.pth')
+    torch.save(dict(state_dict=second.state_dict(), meta={}), ckpt)
+    cfg.model.teacher = [TEACHER, dict(config=student_cfg, checkpoint=ckpt)]
+    cache = str(tmp_path / 'ens.npz')
+    cfg.train_dataloader.dataset.pipeline[1].cache_file = cache
+    path = str(tmp_path / 'ens_cfg.py')
+    cfg.dump(path)
+    load_tool('analysis_tools/cache_teacher_logits.py').main(
+        [path, '--batch-size', '8'])
+    z = np.load(cache)
+    assert z['logits'].shape == (24, 2, 80, 80)  # the finer teacher's 1/4
+    assert str(z['teacher_checkpoint']) == f'{TEACHER["checkpoint"]} + {ckpt}'
+    teachers = [init_model(TEACHER['config'], TEACHER['checkpoint']),
+                init_model(student_cfg, ckpt)]
+    head = cfg.train_dataloader.dataset.pipeline[0].transforms + [
+        dict(type='PackMultiTaskInputs')]
+    ds = DATASETS.build(dict(cfg.train_dataloader.dataset, pipeline=head))
+    data = teachers[0].data_preprocessor(pseudo_collate([ds[3]]), False)
+    with torch.no_grad():
+        each = [t._forward(data['inputs']) for t in teachers]
+    each = [e[0] if isinstance(e, (tuple, list)) else e for e in each]
+    live = ensemble_logits(each)[0].numpy()
+    assert np.allclose(live, DistillMultiTaskEncoderDecoder.run_teachers(
+        teachers, data['inputs'])[0].numpy())
+    row = [str(n) for n in z['names']].index(
+        osp.basename(ds.get_data_info(3)['img_path']))
+    cached = z['logits'][row].astype(np.float32)
+    np.testing.assert_allclose(np.exp(cached), np.exp(live), atol=5e-3)

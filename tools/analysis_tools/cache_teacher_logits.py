@@ -14,6 +14,11 @@ float16 at the teacher's output size, ``names`` (image file names),
 ``input_size``, ``teacher_config`` and ``teacher_checkpoint``. Written to
 a temporary name and renamed. ``LoadTeacherLogits`` then applies each
 sample's own flip and rotation to them.
+
+A list of teachers (``model.teacher = [dict(...), dict(...)]``) is cached
+as their ensemble, as the live teachers would give it: the log of their
+mean softmax at the finest teacher's resolution (``ensemble_logits``);
+``teacher_config`` / ``teacher_checkpoint`` then join theirs with " + ".
 """
 import argparse
 import os
@@ -29,6 +34,7 @@ from mmseg.registry import DATASETS
 
 import mtnet_plugin  # noqa: F401  (registers the plugin's modules)
 from mtnet_plugin.apis.inference import init_model
+from mtnet_plugin.models.segmentors import DistillMultiTaskEncoderDecoder
 from mtnet_plugin.utils.progress import progress
 
 
@@ -70,13 +76,17 @@ def main(argv=None):
     teacher_cfg = cfg.model.get('teacher', None)
     if not teacher_cfg:
         raise ValueError(f'{args.config}: model.teacher is not set')
+    teacher_cfgs = DistillMultiTaskEncoderDecoder.teacher_configs(
+        teacher_cfg)
     dataset_cfg = cfg.train_dataloader.dataset
     head, loader = deterministic_head(dataset_cfg.pipeline)
     out = args.out or loader['cache_file']
     dataset_cfg = dict(dataset_cfg, pipeline=head +
                        [dict(type='PackMultiTaskInputs')])
     dataset = DATASETS.build(dataset_cfg)
-    teacher = init_model(teacher_cfg['config'], teacher_cfg['checkpoint'])
+    teachers = [init_model(t['config'], t['checkpoint'])
+                for t in teacher_cfgs]
+    teacher = teachers[0]  # its preprocessor (the student's: checked live)
     names, logits, input_size = [], [], None
     bar = progress(len(dataset), None, 'images')
     t0 = time.perf_counter()
@@ -90,9 +100,8 @@ def main(argv=None):
                 raise ValueError(f'images of several sizes ({input_size}, '
                                  f'{size}): the head must resize them')
             input_size = size
-            result = teacher._forward(data['inputs'])
-            result = result[0] if isinstance(result, (tuple, list)) \
-                else result
+            result = DistillMultiTaskEncoderDecoder.run_teachers(
+                teachers, data['inputs'])
             logits.append(result.half().numpy())
             names += [osp.basename(s.img_path) for s in data['data_samples']]
             bar.update(len(batch))
@@ -106,8 +115,10 @@ def main(argv=None):
         logits=np.concatenate(logits),
         names=np.array(names),
         input_size=np.array(input_size),
-        teacher_config=np.array(teacher_cfg['config']),
-        teacher_checkpoint=np.array(teacher_cfg['checkpoint']))
+        teacher_config=np.array(' + '.join(t['config']
+                                           for t in teacher_cfgs)),
+        teacher_checkpoint=np.array(' + '.join(t['checkpoint']
+                                               for t in teacher_cfgs)))
     os.replace(tmp, out)
     shape = np.concatenate(logits).shape
     print(f'{len(names)} images, logits {shape[1:]} each at input '

@@ -1,5 +1,5 @@
 """Multi-task segmentor trained with a frozen teacher's segmentation logits."""
-from typing import Optional
+from typing import List, Optional
 
 import torch
 import torch.nn as nn
@@ -7,6 +7,7 @@ from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, SampleList, add_prefix
 from torch import Tensor
 
+from ..utils import ensemble_logits
 from .multi_task_encoder_decoder import MultiTaskEncoderDecoder
 
 
@@ -39,12 +40,15 @@ class DistillMultiTaskEncoderDecoder(MultiTaskEncoderDecoder):
     Inference costs nothing more than the parent's.
 
     Args:
-        teacher (dict): ``config`` (path of any mmseg segmentor's config whose
-            ``_forward`` returns (N, num_classes, h, w) logits, or a tuple
-            whose first item is; DDRNet's head in eval mode returns its main
-            logits alone) and ``checkpoint`` (path of its trained weights).
-            Its ``data_preprocessor`` must normalize images as the student's
-            does, since both read the same batch.
+        teacher (dict | list[dict]): ``config`` (path of any mmseg
+            segmentor's config whose ``_forward`` returns (N, num_classes, h,
+            w) logits, or a tuple whose first item is; DDRNet's head in eval
+            mode returns its main logits alone) and ``checkpoint`` (path of
+            its trained weights). Its ``data_preprocessor`` must normalize
+            images as the student's does, since both read the same batch.
+            Several teachers are one ensemble: the targets are
+            :func:`ensemble_logits` of theirs (the log of their mean softmax,
+            at the finest teacher's resolution).
         distill_loss (dict): Loss of (student logits, teacher logits,
             ``seg_label=`` the batch's labels (N, 1, H, W)),
             :class:`PixelKLDivergence` or :class:`ChannelWiseDivergence`;
@@ -59,28 +63,51 @@ class DistillMultiTaskEncoderDecoder(MultiTaskEncoderDecoder):
                      type='PixelKLDivergence', tau=1.0, loss_weight=3.0),
                  **kwargs):
         super().__init__(**kwargs)
-        missing = {'config', 'checkpoint'} - set(teacher)
-        if missing:
-            raise ValueError(
-                f'teacher needs {sorted(missing)}, got {dict(teacher)}')
-        self.teacher_cfg = dict(teacher)
+        self.teacher_cfgs = self.teacher_configs(teacher)
         self.distill_loss = MODELS.build(distill_loss)
-        # a plain attribute, not a submodule (class docstring)
-        self.__dict__['_teacher'] = None
+        # plain attributes, not submodules (class docstring)
+        self.__dict__['_teachers'] = None
         self.__dict__['_teacher_logits'] = None
+
+    @staticmethod
+    def teacher_configs(teacher) -> List[dict]:
+        """``teacher`` (a dict or a list of dicts) as a list of dicts, each
+        with ``config`` and ``checkpoint``."""
+        teachers = list(teacher) if isinstance(teacher,
+                                               (list, tuple)) else [teacher]
+        if not teachers:
+            raise ValueError('teacher: an empty list')
+        for t in teachers:
+            missing = {'config', 'checkpoint'} - set(t)
+            if missing:
+                raise ValueError(
+                    f'teacher needs {sorted(missing)}, got {dict(t)}')
+        return [dict(t) for t in teachers]
+
+    @property
+    def teachers(self) -> Optional[List[nn.Module]]:
+        """The frozen teachers once built (the first training step)."""
+        return self.__dict__['_teachers']
 
     @property
     def teacher(self) -> Optional[nn.Module]:
-        """The frozen teacher once built (the first training step)."""
-        return self.__dict__['_teacher']
+        """The (first) frozen teacher once built."""
+        teachers = self.teachers
+        return None if teachers is None else teachers[0]
 
-    def build_teacher(self, device: torch.device) -> nn.Module:
-        """Build the teacher from ``teacher_cfg`` on ``device``, frozen and in
-        eval mode, after checking that it normalizes images as the student
-        does."""
+    def build_teachers(self, device: torch.device) -> List[nn.Module]:
+        """Build every teacher of ``teacher_cfgs`` on ``device``."""
+        self.__dict__['_teachers'] = [
+            self.build_teacher(cfg, device) for cfg in self.teacher_cfgs
+        ]
+        return self.teachers
+
+    def build_teacher(self, cfg: dict, device: torch.device) -> nn.Module:
+        """Build one teacher (``config``, ``checkpoint``) on ``device``,
+        frozen and in eval mode, after checking that it normalizes images as
+        the student does."""
         # the inference builder: no auxiliary heads, strict checkpoint load
         from mtnet_plugin.apis.inference import init_model
-        cfg = self.teacher_cfg
         teacher = init_model(cfg['config'], cfg['checkpoint'], device=device)
         mine, theirs = self.data_preprocessor, teacher.data_preprocessor
         for attr in ('mean', 'std'):
@@ -95,19 +122,28 @@ class DistillMultiTaskEncoderDecoder(MultiTaskEncoderDecoder):
                     'both read the same batch, so they must agree')
         for p in teacher.parameters():
             p.requires_grad_(False)
-        self.__dict__['_teacher'] = teacher
-        return teacher
+        return teacher.eval()
 
+    @staticmethod
     @torch.no_grad()
+    def run_teachers(teachers: List[nn.Module], inputs: Tensor) -> Tensor:
+        """Segmentation logits (N, C, h, w) of the teachers on the
+        preprocessed (N, 3, H, W) ``inputs``: one teacher's own, several
+        teachers' :func:`ensemble_logits`."""
+        logits = []
+        for teacher in teachers:
+            teacher.eval()
+            out = teacher._forward(inputs)
+            logits.append(out[0] if isinstance(out, (tuple, list)) else out)
+        return logits[0] if len(logits) == 1 else ensemble_logits(logits)
+
     def teacher_logits(self, inputs: Tensor) -> Tensor:
-        """The teacher's segmentation logits (N, C, h, w) of the
-        preprocessed (N, 3, H, W) ``inputs``."""
-        teacher = self.teacher
-        if teacher is None:
-            teacher = self.build_teacher(inputs.device)
-        teacher.eval()
-        out = teacher._forward(inputs)
-        return out[0] if isinstance(out, (tuple, list)) else out
+        """The teachers' segmentation logits (N, C, h, w) of the
+        preprocessed (N, 3, H, W) ``inputs`` (:meth:`run_teachers`)."""
+        teachers = self.teachers
+        if teachers is None:
+            teachers = self.build_teachers(inputs.device)
+        return self.run_teachers(teachers, inputs)
 
     @staticmethod
     def cached_teacher_logits(inputs: Tensor,

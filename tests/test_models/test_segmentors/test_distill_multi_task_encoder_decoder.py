@@ -214,3 +214,31 @@ def test_runner_with_ema_trains_and_saves_the_student_alone(
     assert {k[len('module.'):] for k in saved['ema_state_dict']
             if k.startswith('module.')} == keys
     student.load_state_dict(saved['state_dict'], strict=True)
+
+
+def test_two_teachers_are_one_ensemble(model_cfg, teacher_files, tmp_path):
+    """A list of teachers: each built frozen, the targets the log of their
+    mean softmax; each entry is checked for its files' keys."""
+    from mtnet_plugin.apis.inference import init_model
+    from mtnet_plugin.models.utils import ensemble_logits
+    config, ckpt = teacher_files
+    torch.manual_seed(2)
+    other = init_model(config)
+    ckpt2 = str(tmp_path / 'teacher2.pth')
+    torch.save(dict(state_dict=other.state_dict(), meta={}), ckpt2)
+    model = _student(model_cfg, [dict(config=config, checkpoint=ckpt),
+                                 dict(config=config, checkpoint=ckpt2)])
+    assert model.teachers is None
+    inputs = torch.randn(2, 3, 64, 64)
+    t_logits = model.teacher_logits(inputs)
+    assert len(model.teachers) == 2 and model.teacher is model.teachers[0]
+    assert all(not t.training for t in model.teachers)
+    with torch.no_grad():
+        each = [t._forward(inputs)[0] for t in model.teachers]
+    assert not torch.allclose(each[0], each[1])
+    torch.testing.assert_close(t_logits, ensemble_logits(each))
+    losses = model.loss(inputs, _samples(2, 64, 64))
+    assert losses['distill.loss_pkd'] > 0
+    with pytest.raises(ValueError, match='checkpoint'):
+        _student(model_cfg, [dict(config=config, checkpoint=ckpt),
+                             dict(config=config)])
