@@ -183,11 +183,15 @@ def test_the_shipped_distillation_configs_build(tmp_path):
     for path in paths:
         cfg = Config.fromfile(path)
         assert cfg.model.type == 'DistillMultiTaskEncoderDecoder'
-        for key in ('config', 'checkpoint'):
-            assert osp.isfile(osp.join(REPO, cfg.model.teacher[key])), (
-                path, key)
+        teachers = cfg.model.teacher
+        if not isinstance(teachers, (list, tuple)):
+            teachers = [teachers]
+        for teacher in teachers:
+            for key in ('config', 'checkpoint'):
+                assert osp.isfile(osp.join(REPO, teacher[key])), (path, key)
         model = MODELS.build(cfg.model)
         assert model.teacher is None
+        assert len(model.teacher_cfgs) == len(teachers)
 
 
 def test_runner_with_ema_trains_and_saves_the_student_alone(
