@@ -73,11 +73,8 @@ def main(argv=None):
         torch.set_num_threads(args.threads)
     cfg = Config.fromfile(args.config)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
-    teacher_cfg = cfg.model.get('teacher', None)
-    if not teacher_cfg:
-        raise ValueError(f'{args.config}: model.teacher is not set')
     teacher_cfgs = DistillMultiTaskEncoderDecoder.teacher_configs(
-        teacher_cfg)
+        cfg.model.get('teacher'), args.config)
     dataset_cfg = cfg.train_dataloader.dataset
     head, loader = deterministic_head(dataset_cfg.pipeline)
     out = args.out or loader['cache_file']

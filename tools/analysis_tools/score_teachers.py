@@ -57,10 +57,8 @@ def main(argv=None):
         torch.set_num_threads(args.threads)
     cfg = Config.fromfile(args.config)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
-    if not cfg.model.get('teacher'):
-        raise ValueError(f'{args.config}: model.teacher is not set')
     teacher_cfgs = DistillMultiTaskEncoderDecoder.teacher_configs(
-        cfg.model.teacher)
+        cfg.model.get('teacher'), args.config)
     names = [osp.splitext(osp.basename(t['checkpoint']))[0]
              for t in teacher_cfgs]
     teachers = [init_model(t['config'], t['checkpoint'])

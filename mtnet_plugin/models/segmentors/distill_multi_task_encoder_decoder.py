@@ -70,13 +70,15 @@ class DistillMultiTaskEncoderDecoder(MultiTaskEncoderDecoder):
         self.__dict__['_teacher_logits'] = None
 
     @staticmethod
-    def teacher_configs(teacher) -> List[dict]:
+    def teacher_configs(teacher, source: str = 'the config') -> List[dict]:
         """``teacher`` (a dict or a list of dicts) as a list of dicts, each
-        with ``config`` and ``checkpoint``."""
+        with ``config`` and ``checkpoint``; ``source`` (a config's path)
+        names where it came from in the errors."""
+        if not teacher:
+            raise ValueError(f'{source}: model.teacher is not set: a dict '
+                             'with config and checkpoint, or a list of them')
         teachers = list(teacher) if isinstance(teacher,
                                                (list, tuple)) else [teacher]
-        if not teachers:
-            raise ValueError('teacher: an empty list')
         for t in teachers:
             missing = {'config', 'checkpoint'} - set(t)
             if missing:

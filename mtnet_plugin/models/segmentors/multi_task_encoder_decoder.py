@@ -144,13 +144,6 @@ class MultiTaskEncoderDecoder(EncoderDecoder):
         """
         return self._cls_forward(x, seg_logits) / self.cls_temperature
 
-    def _decode_head_forward_train(self, inputs, data_samples) -> dict:
-        """mmseg's (``decode_head.loss``: forward, then ``loss_by_feat``)
-        from the logits :meth:`loss` computed once for the decode and the
-        class heads."""
-        return self._decode_head_loss(self.decode_head.forward(inputs),
-                                      data_samples)
-
     def _decode_head_loss(self, seg_logits: Tensor,
                           data_samples: SampleList) -> dict:
         """'decode.*' losses of the decode head's (N, C, h, w) logits."""
