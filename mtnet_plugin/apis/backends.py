@@ -261,8 +261,21 @@ class ONNXRuntimeBackend:
                 320, 320)
             print_log(f'exporting the model to {path} (once per checkpoint)',
                       logger='current')
-            export_onnx(model, path, shape, dynamic=True,
-                        metadata=dict(checkpoint=checkpoint or ''))
+            metadata = dict(checkpoint=checkpoint or '')
+            try:
+                export_onnx(model, path, shape, dynamic=True,
+                            metadata=metadata)
+            except torch.onnx.OnnxExporterError as e:
+                # e.g. mmseg's Fast-SCNN: adaptive pooling to bins that do
+                # not divide its maps, which the tracer cannot write; every
+                # input is resized to ``shape`` by the test pipeline
+                print_log(
+                    f'the model cannot be exported with a free height and '
+                    f'width ({one_line(e)[:160]}); exporting it at '
+                    f'{shape[0]}x{shape[1]} with a free batch through '
+                    f'torch.export', logger='current', level=logging.WARNING)
+                export_onnx(model, path, shape, dynamic='batch', dynamo=True,
+                            metadata=metadata)
         return path
 
     def check(self, model: nn.Module, inputs: Tensor):

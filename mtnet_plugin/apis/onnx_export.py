@@ -5,7 +5,7 @@ import hashlib
 import os
 import os.path as osp
 import warnings
-from typing import Optional, Tuple
+from typing import Optional, Tuple, Union
 
 import numpy as np
 import torch
@@ -97,7 +97,7 @@ def hard_sigmoid_gates(model: nn.Module) -> nn.Module:
 def export_onnx(model: nn.Module,
                 out: str,
                 shape: Tuple[int, int] = (640, 640),
-                dynamic: bool = True,
+                dynamic: Union[bool, str] = True,
                 opset: int = DEFAULT_OPSET,
                 metadata: Optional[dict] = None,
                 dynamo: bool = False) -> str:
@@ -106,22 +106,27 @@ def export_onnx(model: nn.Module,
 
     Input ``input`` (N, 3, H, W) float32, preprocessed; outputs
     ``seg_logits`` (N, num_classes, H, W) and ``cls_logits``
-    (N, num_cls_classes). With ``dynamic`` N, H and W are free (H and W
-    multiples of 32, what the data preprocessor pads to); otherwise the
-    graph is fixed to (1, 3, *shape). The file is written to a temporary
-    name and renamed, so ``out`` is never left half-written.
+    (N, num_cls_classes). With ``dynamic`` True N, H and W are free (H and
+    W multiples of 32, what the data preprocessor pads to); with 'batch'
+    N alone, the graph fixed to (N, 3, *shape); with False fixed to
+    (1, 3, *shape). The file is written to a temporary name and renamed,
+    so ``out`` is never left half-written.
 
     ``dynamo=True`` uses ``torch.export`` (opset >= 18) instead of the
-    TorchScript tracer: what the benchmark's peer needs (mmseg's Fast-SCNN
-    pools to 3x3 and 6x6 bins of a 20x20 map, which the tracer cannot
-    write); with a static shape only.
+    TorchScript tracer: what mmseg's Fast-SCNN needs (it pools to 3x3 and
+    6x6 bins of a 20x20 map, which the tracer cannot write); H and W are
+    then fixed (``dynamic`` False or 'batch').
     """
     try:
         import onnx
     except ImportError as e:
         raise ImportError(f'ONNX export needs onnx; {ONNX_EXTRA_HINT}') from e
-    if dynamo and dynamic:
-        raise ValueError('dynamo=True exports a static shape only')
+    if dynamic not in (True, False, 'batch'):
+        raise ValueError(f"dynamic must be True, False or 'batch', not "
+                         f'{dynamic!r}')
+    if dynamo and dynamic is True:
+        raise ValueError("dynamo=True exports a fixed height and width: "
+                         "dynamic=False or 'batch'")
     wrapper = LogitsWrapper(
         hard_sigmoid_gates(
             static_same_padding(copy.deepcopy(model).cpu().float()))).eval()
@@ -131,10 +136,14 @@ def export_onnx(model: nn.Module,
     dummy = torch.zeros(1, 3, *shape)
     with torch.no_grad():  # (seg, cls), or (seg, ) for a single-task peer
         names = list(OUTPUT_NAMES[:len(wrapper(dummy))])
-    axes = None
-    if dynamic:
-        axes = {INPUT_NAME: {0: 'batch', 2: 'height', 3: 'width'}}
-        axes[OUTPUT_NAMES[0]] = {0: 'batch', 2: 'height', 3: 'width'}
+    axes = dynamic_shapes = None
+    if dynamic and dynamo:  # 'batch': N free, as torch.export spells it
+        dynamic_shapes = ({0: torch.export.Dim('batch', max=4096)}, )
+        dummy = torch.zeros(2, 3, *shape)  # a size-1 dim would be fixed
+    elif dynamic:
+        free = {0: 'batch'} if dynamic == 'batch' else {
+            0: 'batch', 2: 'height', 3: 'width'}
+        axes = {INPUT_NAME: free, OUTPUT_NAMES[0]: free}
         if len(names) > 1:
             axes[OUTPUT_NAMES[1]] = {0: 'batch'}
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
@@ -149,7 +158,9 @@ def export_onnx(model: nn.Module,
                 wrapper, (dummy, ), tmp, input_names=[INPUT_NAME],
                 output_names=names, dynamic_axes=axes,
                 opset_version=max(opset, 18) if dynamo else opset,
-                dynamo=dynamo)
+                dynamo=dynamo,
+                **(dict(dynamic_shapes=dynamic_shapes)
+                   if dynamic_shapes else {}))
         proto = onnx.load(tmp)
         for key, value in (metadata or {}).items():
             entry = proto.metadata_props.add()

@@ -9,7 +9,7 @@ import torch
 from mtnet_plugin.apis import (ONNXRuntimeBackend, PyTorchBackend,
                                build_backend, default_backend, export_onnx,
                                init_model)
-from mtnet_plugin.apis.inference import preprocessed_example
+from mtnet_plugin.apis.inference import LogitsWrapper, preprocessed_example
 
 from ..conftest import REPO
 from ..timing_fakes import FakeClock, SpinningBackend
@@ -128,6 +128,37 @@ def test_export_on_first_use_is_cached_beside_the_checkpoint(model,
     shutil.copy(first.onnx_file, str(tmp_path / 'keep.onnx'))
     with pytest.raises(ValueError, match='does not match'):
         ONNXRuntimeBackend(_model(2), onnx_file=str(tmp_path / 'keep.onnx'))
+
+
+@pytest.mark.slow
+def test_a_model_the_tracer_cannot_write_is_exported_with_a_free_batch(
+        tmp_path):
+    """mmseg's Fast-SCNN pools to bins that do not divide its maps: the
+    cached export falls back to torch.export at the config's size, N
+    free, and gives PyTorch's logits (segmentation only)."""
+    pytest.importorskip('onnxruntime')
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(
+        REPO, 'configs', 'fast_scnn',
+        'fast_scnn_1xb8-45e_brain-tumor-320x320.py'))
+    for t in cfg.test_pipeline:
+        if t['type'] == 'Resize':
+            t['scale'] = (160, 160)  # a 5x5 map at 1/32: bins of 2, 3, 6
+    torch.manual_seed(0)
+    peer = init_model(cfg)
+    peer.init_weights()
+    peer.eval()
+    ckpt = str(tmp_path / 'peer.pth')
+    torch.save(dict(state_dict=peer.state_dict()), ckpt)
+    backend = ONNXRuntimeBackend(peer, checkpoint=ckpt)
+    dims = backend.session.get_inputs()[0].shape
+    assert isinstance(dims[0], str) and dims[1:] == [3, 160, 160]
+    x = preprocessed_example(peer, (160, 160), num=2)
+    out = backend(x)
+    with torch.no_grad():
+        ref = LogitsWrapper(peer)(x)
+    assert len(out) == len(ref) == 1 and out[0].shape == (2, 2, 160, 160)
+    assert torch.allclose(out[0], ref[0], atol=1e-3)
 
 
 @pytest.mark.slow

@@ -182,6 +182,35 @@ def test_static_dynamo_export_leaves_one_self_contained_file(model, tmp_path):
     assert abs(cls - ref_cls.numpy()).max() < 1e-3
 
 
+def test_batch_free_export_fixes_height_and_width(model, tmp_path):
+    """dynamic='batch': any N runs, another size is refused by onnxruntime;
+    the tracer and torch.export give the same graph interface."""
+    x = preprocessed_example(model, (64, 64), num=3)
+    with torch.no_grad():
+        ref_seg, ref_cls = model._forward(x)
+    for dynamo in (False, True):
+        out = str(tmp_path / f'batch-{dynamo}.onnx')
+        export_onnx(model, out, (64, 64), dynamic='batch', dynamo=dynamo)
+        session = ort.InferenceSession(out,
+                                       providers=['CPUExecutionProvider'])
+        dims = session.get_inputs()[0].shape
+        assert isinstance(dims[0], str) and dims[1:] == [3, 64, 64]
+        seg, cls = session.run(None, {'input': x.numpy()})
+        assert seg.shape == (3, 2, 64, 64)
+        assert abs(cls - ref_cls.numpy()).max() < 1e-3
+        with pytest.raises(Exception):
+            session.run(None, {'input': x[:, :, :32, :32].numpy()})
+
+
+def test_export_refuses_free_sizes_through_torch_export(model, tmp_path):
+    with pytest.raises(ValueError, match='fixed height and width'):
+        export_onnx(model, str(tmp_path / 'a.onnx'), (64, 64), dynamo=True)
+    with pytest.raises(ValueError, match="'batch'"):
+        export_onnx(model, str(tmp_path / 'a.onnx'), (64, 64),
+                    dynamic='height')
+    assert os.listdir(tmp_path) == []
+
+
 def test_lesion_pooled_class_head_exports_and_matches(tmp_path):
     """The class head that pools under the decode head's mask exports
     with dynamic sizes, its logits PyTorch's at a size it never saw."""
