@@ -330,6 +330,34 @@ def int8_cache_path(fp32_file: str, key: str) -> str:
 INT8_RULE = dict(max_dice_drop=0.5, max_extra_wrong_images=1)
 
 
+def int8_kernels(flags: Optional[Sequence[str]] = None) -> str:
+    """Which of onnxruntime's int8 matrix kernels this CPU runs, by how
+    they add up u8 x s8 products: 'vnni' (AVX-512 VNNI, AVX-VNNI or AMX:
+    exact int32 sums), 'avx2' (x86 without VNNI: ``vpmaddubsw`` adds pairs
+    into int16, which can saturate), 'arm-dot' (Arm's SDOT/UDOT: int32)
+    or 'other'. The same int8 file can score differently on two of these
+    (docs/inference_deploy.md), so a validation record names its class.
+    ``flags``: the CPU's feature flags (default: ``/proc/cpuinfo``'s)."""
+    if flags is None:
+        flags = []
+        try:
+            with open('/proc/cpuinfo') as f:
+                for line in f:
+                    if line.split(':')[0].strip() in ('flags', 'Features'):
+                        flags = line.split(':', 1)[1].split()
+                        break
+        except OSError:
+            pass
+    flags = set(flags)
+    if flags & {'avx512_vnni', 'avx_vnni', 'amx_int8'}:
+        return 'vnni'
+    if 'avx2' in flags:
+        return 'avx2'
+    if 'asimddp' in flags:
+        return 'arm-dot'
+    return 'other'
+
+
 def int8_record_path(checkpoint: str) -> str:
     """``<checkpoint stem>.int8-valid.json`` beside the checkpoint: the
     validation of its int8 backend that ``auto`` reads."""
@@ -357,10 +385,17 @@ def read_int8_record(checkpoint: str, settings: dict,
         return False, (f'{path} validated another calibration set (key '
                        f'{str(record.get("calibration_key"))[:8]}, here '
                        f'{calib_key[:8]})')
+    kernels = record.get('int8_kernels')
+    if kernels is not None and kernels != int8_kernels():
+        return False, (f'{path} validated int8 on a CPU with {kernels} '
+                       f'kernels, this one runs {int8_kernels()} kernels '
+                       f'that round differently; validate it here with '
+                       f'{record.get("command", "compare_backends.py")}')
     if not record.get('meets_rule'):
         return False, f'{path}: int8 did not meet the accuracy rule'
-    return True, (f'validated on {record.get("dataset")}: tumor Dice '
-                  f'{record["int8"]["tumor_Dice"]} vs fp32 '
+    return True, (f'validated on {record.get("dataset")}'
+                  f'{" with " + kernels + " kernels" if kernels else ""}: '
+                  f'tumor Dice {record["int8"]["tumor_Dice"]} vs fp32 '
                   f'{record["fp32"]["tumor_Dice"]}, accuracy '
                   f'{record["int8"]["accuracy"]} vs '
                   f'{record["fp32"]["accuracy"]} ({path})')

@@ -17,7 +17,7 @@ from mtnet_plugin.apis.backends import calibration_images
 from mtnet_plugin.apis.inference import preprocessed_example
 from mtnet_plugin.apis.onnx_export import file_sha256
 from mtnet_plugin.apis.onnx_quantize import (FLOAT_ISLANDS, calibration_key,
-                                             check_float_islands,
+                                             check_float_islands, int8_kernels,
                                              int8_record_path, is_quantized,
                                              island_nodes, quantized_islands)
 
@@ -192,9 +192,48 @@ def test_auto_runs_int8_only_where_a_record_matches(int8, model,
     assert auto(dict(record, calibration_key='f' * 64)) == 'onnxruntime'
     assert auto(dict(record, settings=dict(settings, num_calib=16))) == \
         'onnxruntime'
+    # a record names the int8 kernels it was made with; another class of
+    # kernels rounds differently, so its record does not count here
+    here = int8_kernels()
+    assert auto(dict(record, int8_kernels=here)) == 'onnxruntime-int8'
+    other = 'avx2' if here != 'avx2' else 'vnni'
+    assert auto(dict(record, int8_kernels=other)) == 'onnxruntime'
     cfg.train_dataloader.dataset.data_root = '/nowhere'
     assert auto(record) == 'onnxruntime'  # cannot calibrate here
     assert default_backend('cuda:0', ckpt, cfg) == 'pytorch'
+
+
+def test_int8_kernels_by_how_the_cpu_sums_int8_products():
+    # an AVX-512 VNNI/AMX Xeon, a Zen 3 EPYC (AVX2 only), a client CPU with
+    # AVX-VNNI and no AVX-512, a Neoverse with dot products, an old x86
+    assert int8_kernels(['avx2', 'avx512f', 'avx512_vnni', 'amx_int8']) \
+        == 'vnni'
+    assert int8_kernels(['sse4_2', 'avx', 'avx2', 'fma']) == 'avx2'
+    assert int8_kernels(['avx2', 'avx_vnni']) == 'vnni'
+    assert int8_kernels(['fp', 'asimd', 'asimddp']) == 'arm-dot'
+    assert int8_kernels(['sse4_2']) == 'other'
+    assert int8_kernels() in ('vnni', 'avx2', 'arm-dot', 'other')
+
+
+def test_a_record_of_other_kernels_is_refused_by_name(tmp_path,
+                                                      monkeypatch):
+    from mtnet_plugin.apis import onnx_quantize
+    ckpt = tmp_path / 'w.pth'
+    ckpt.write_bytes(b'weights')
+    record = dict(checkpoint_sha256=file_sha256(str(ckpt)), settings={},
+                  calibration_key='k', meets_rule=True, dataset='valid',
+                  int8_kernels='vnni', command='python compare_backends.py',
+                  fp32=dict(tumor_Dice=79.95, accuracy=99.3),
+                  int8=dict(tumor_Dice=79.95, accuracy=99.3))
+    with open(int8_record_path(str(ckpt)), 'w') as f:
+        json.dump(record, f)
+    monkeypatch.setattr(onnx_quantize, 'int8_kernels', lambda: 'avx2')
+    ok, why = onnx_quantize.read_int8_record(str(ckpt), {}, 'k')
+    assert not ok
+    assert 'vnni' in why and 'avx2' in why and 'compare_backends' in why
+    monkeypatch.setattr(onnx_quantize, 'int8_kernels', lambda: 'vnni')
+    ok, why = onnx_quantize.read_int8_record(str(ckpt), {}, 'k')
+    assert ok and 'with vnni kernels' in why
 
 
 def test_misplaced_int8_options(model):

@@ -7,7 +7,7 @@ import shutil
 import pytest
 from mtnet_plugin.apis import default_backend
 from mtnet_plugin.apis.onnx_export import file_sha256
-from mtnet_plugin.apis.onnx_quantize import int8_record_path
+from mtnet_plugin.apis.onnx_quantize import int8_kernels, int8_record_path
 
 from ..conftest import load_tool, shipped_checkpoint
 
@@ -83,6 +83,7 @@ def test_int8_record_is_what_auto_reads(checkpoint, synthetic_root,
     assert record['meets_rule'] == \
         report['backends']['onnxruntime-int8']['meets_rule']
     assert record['settings']['num_calib'] == 64
+    assert record['int8_kernels'] == int8_kernels() and record['cpu']
     assert record['int8']['tumor_Dice'] == \
         report['backends']['onnxruntime-int8']['tumor_Dice']
     # auto reads it with the config that calibrates on the same images

@@ -21,8 +21,11 @@ within one image) is printed for every backend against the first.
 ``--record`` (with ``--backend onnxruntime onnxruntime-int8``) writes the
 int8 validation record beside the checkpoint,
 ``<stem>.int8-valid.json``: the weights' sha256, the quantization settings,
-the calibration set's key, both backends' figures and whether the rule is
-met. ``--backend auto`` runs int8 on CPU only where such a record matches
+the calibration set's key, both backends' figures, whether the rule is
+met, and the CPU with its class of int8 kernels (``int8_kernels``: VNNI's
+exact sums and AVX2's saturating ones score the same file differently).
+``--backend auto`` runs int8 on CPU only where such a record matches,
+made on a CPU of this one's class where it names one
 (``mtnet_plugin.apis.backends.default_backend``).
 """
 import argparse
@@ -38,7 +41,9 @@ from mmengine.logging import MMLogger
 
 from mtnet_plugin.apis import TumorInferencer
 from mtnet_plugin.apis.onnx_export import file_sha256
-from mtnet_plugin.apis.onnx_quantize import INT8_RULE, int8_record_path
+from mtnet_plugin.apis.backends import cpu_model
+from mtnet_plugin.apis.onnx_quantize import (INT8_RULE, int8_kernels,
+                                             int8_record_path)
 
 DICE_TOLERANCE = INT8_RULE['max_dice_drop']  # points of tumor Dice
 ACCURACY_TOLERANCE_IMAGES = INT8_RULE['max_extra_wrong_images']
@@ -264,6 +269,7 @@ def main(argv=None):
                 'mask_dice_min', 'images_mask_dice_below_0.9',
                 'max_abs_prob_diff')},
             meets_rule=int8['meets_rule'],
+            cpu=cpu_model(), int8_kernels=int8_kernels(),
             command='python tools/analysis_tools/compare_backends.py '
             f'{args.config} {args.checkpoint} --backend onnxruntime '
             'onnxruntime-int8 --record')
