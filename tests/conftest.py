@@ -156,16 +156,20 @@ def shipped():
 
 def int8_validated_checkpoint():
     """(config path, checkpoint path) of shipped weights whose int8
-    validation record (``<stem>.int8-valid.json`` beside them) says the
-    accuracy rule was met: the default weights when theirs does, else the
-    first such file in checkpoints/; None when there is none."""
+    validation record for this CPU (its class's
+    ``<stem>.int8-valid-<kernels>.json``, else ``<stem>.int8-valid.json``)
+    says the accuracy rule was met: the default weights when theirs does,
+    else the first such weights in checkpoints/; None when there are
+    none."""
+    from mtnet_plugin.apis.onnx_quantize import find_int8_record
     found = []
-    for rec_path in sorted(glob.glob(
-            osp.join(REPO, 'checkpoints', '*.int8-valid.json'))):
+    for ckpt in sorted(glob.glob(osp.join(REPO, 'checkpoints', '*.pth'))):
+        rec_path = find_int8_record(ckpt)
+        if rec_path is None:
+            continue
         with open(rec_path) as f:
             rec = json.load(f)
-        ckpt = osp.join(REPO, 'checkpoints', rec['checkpoint'])
-        if rec.get('meets_rule') and osp.isfile(ckpt):
+        if rec.get('meets_rule'):
             found.append((osp.join(REPO, rec['config']), ckpt))
     default = shipped_checkpoint()
     if default in found:

@@ -53,13 +53,15 @@ def default_backend(device: str = 'cpu',
     - CUDA, or no onnxruntime/onnx installed: eager PyTorch.
     - CPU: onnxruntime; its int8 backend is a candidate only where the
       int8 file that would run was validated on valid/ and met the accuracy
-      rule
-      (:data:`~.onnx_quantize.INT8_RULE`): a record
-      ``<checkpoint stem>.int8-valid.json`` beside ``checkpoint`` (written
-      by ``tools/analysis_tools/compare_backends.py --record``) for these
-      weights, the default settings, and the calibration images this
-      machine would use (the config's training images, hashed). One log
-      line says which and why. :func:`build_backend` then runs the
+      rule (:data:`~.onnx_quantize.INT8_RULE`) on a CPU of this one's
+      class of int8 kernels: a record
+      ``<checkpoint stem>.int8-valid-<kernels>.json`` beside
+      ``checkpoint`` (written by
+      ``tools/analysis_tools/compare_backends.py --record``; or
+      ``<stem>.int8-valid.json``, written before records named a class)
+      for these weights, the default settings, and the calibration images
+      this machine would use (the config's training images, hashed). One
+      log line says which and why. :func:`build_backend` then runs the
       candidate only if it is also faster on this CPU
       (:func:`fastest_onnxruntime`).
 

@@ -358,22 +358,43 @@ def int8_kernels(flags: Optional[Sequence[str]] = None) -> str:
     return 'other'
 
 
-def int8_record_path(checkpoint: str) -> str:
-    """``<checkpoint stem>.int8-valid.json`` beside the checkpoint: the
-    validation of its int8 backend that ``auto`` reads."""
-    return osp.splitext(checkpoint)[0] + '.int8-valid.json'
+def int8_record_path(checkpoint: str,
+                     kernels: Optional[str] = None) -> str:
+    """Where the validation of ``checkpoint``'s int8 backend lies, beside
+    the checkpoint: ``<stem>.int8-valid-<kernels>.json`` for a CPU class
+    of :func:`int8_kernels` (one record per class, so validating on one
+    class keeps the others'), ``<stem>.int8-valid.json`` without one (the
+    records written before they named a class)."""
+    stem = osp.splitext(checkpoint)[0]
+    if kernels is None:
+        return stem + '.int8-valid.json'
+    return f'{stem}.int8-valid-{kernels}.json'
+
+
+def find_int8_record(checkpoint: str) -> Optional[str]:
+    """The record ``auto`` reads for ``checkpoint`` on this CPU: the one
+    of this CPU's class of int8 kernels, else the record without a class;
+    None when neither exists."""
+    for path in (int8_record_path(checkpoint, int8_kernels()),
+                 int8_record_path(checkpoint)):
+        if osp.isfile(path):
+            return path
+    return None
 
 
 def read_int8_record(checkpoint: str, settings: dict,
                      calib_key: str) -> tuple:
     """Whether the int8 file that ``settings`` and the calibration set
     ``calib_key`` make from ``checkpoint`` was validated on valid/ and met
-    :data:`INT8_RULE`: ``(ok, reason)``; the reason says what is missing
-    or what differs."""
+    :data:`INT8_RULE` on a CPU of this one's class
+    (:func:`find_int8_record`): ``(ok, reason)``; the reason says what is
+    missing or what differs."""
     from .onnx_export import file_sha256
-    path = int8_record_path(checkpoint)
-    if not osp.isfile(path):
-        return False, f'no int8 validation record ({path})'
+    path = find_int8_record(checkpoint)
+    if path is None:
+        return False, ('no int8 validation record for '
+                       f'{int8_kernels()} kernels '
+                       f'({int8_record_path(checkpoint, int8_kernels())})')
     with open(path) as f:
         record = json.load(f)
     if record.get('checkpoint_sha256') != file_sha256(checkpoint):

@@ -236,6 +236,42 @@ def test_a_record_of_other_kernels_is_refused_by_name(tmp_path,
     assert ok and 'with vnni kernels' in why
 
 
+def test_each_class_of_int8_kernels_reads_its_own_record(tmp_path,
+                                                         monkeypatch):
+    """A record per class: validating on an AVX2 CPU (rule met there)
+    keeps the VNNI CPU's record (rule missed there), and each CPU reads
+    its own; a record written before records named a class is read only
+    where no record of this class exists."""
+    from mtnet_plugin.apis import onnx_quantize
+    ckpt = str(tmp_path / 'w.pth')
+    with open(ckpt, 'wb') as f:
+        f.write(b'weights')
+    base = dict(checkpoint_sha256=file_sha256(ckpt), settings={},
+                calibration_key='k', dataset='valid',
+                fp32=dict(tumor_Dice=79.95, accuracy=99.3),
+                int8=dict(tumor_Dice=79.85, accuracy=99.3))
+    for kernels, met in (('vnni', False), ('avx2', True)):
+        path = int8_record_path(ckpt, kernels)
+        assert path.endswith(f'w.int8-valid-{kernels}.json')
+        with open(path, 'w') as f:
+            json.dump(dict(base, int8_kernels=kernels, meets_rule=met), f)
+    for kernels, met in (('vnni', False), ('avx2', True)):
+        monkeypatch.setattr(onnx_quantize, 'int8_kernels', lambda: kernels)
+        assert onnx_quantize.find_int8_record(ckpt) == \
+            int8_record_path(ckpt, kernels)
+        ok, why = onnx_quantize.read_int8_record(ckpt, {}, 'k')
+        assert ok is met and f'-{kernels}.json' in why
+    # an Arm CPU has no record of its class: the old record without one
+    monkeypatch.setattr(onnx_quantize, 'int8_kernels', lambda: 'arm-dot')
+    ok, why = onnx_quantize.read_int8_record(ckpt, {}, 'k')
+    assert not ok and 'arm-dot' in why and 'int8-valid-arm-dot' in why
+    with open(int8_record_path(ckpt), 'w') as f:
+        json.dump(dict(base, meets_rule=True), f)
+    assert onnx_quantize.find_int8_record(ckpt) == int8_record_path(ckpt)
+    ok, why = onnx_quantize.read_int8_record(ckpt, {}, 'k')
+    assert ok and why.endswith(f'({int8_record_path(ckpt)})')
+
+
 def test_misplaced_int8_options(model):
     with pytest.raises(ValueError, match='int8_options'):
         build_backend('onnxruntime', model, int8_options=dict(num_calib=4))

@@ -364,7 +364,7 @@ def test_auto_int8_page_writes_only_to_its_temporary_folder(
     temporary folder."""
     pytest.importorskip('onnxruntime')
     from mtnet_plugin.apis import backends
-    from mtnet_plugin.apis.onnx_quantize import int8_record_path
+    from mtnet_plugin.apis.onnx_quantize import find_int8_record
     monkeypatch.setattr(backends, 'AUTO_TIMINGS', str(tmp_path / 't.json'))
     monkeypatch.setattr(
         backends, 'time_backends', lambda b, inputs, **kw: {
@@ -376,7 +376,8 @@ def test_auto_int8_page_writes_only_to_its_temporary_folder(
     weights.mkdir()
     ckpt = str(weights / osp.basename(shipped_ckpt))
     shutil.copy(shipped_ckpt, ckpt)
-    shutil.copy(int8_record_path(shipped_ckpt), int8_record_path(ckpt))
+    record = osp.join(weights, osp.basename(find_int8_record(shipped_ckpt)))
+    shutil.copy(find_int8_record(shipped_ckpt), record)
     page_tmp = tmp_path / 'page'
     page_tmp.mkdir()
     args = tool.parse_args(['--config', config, '--checkpoint', ckpt])
@@ -385,4 +386,4 @@ def test_auto_int8_page_writes_only_to_its_temporary_folder(
                                        else 'onnxruntime')
     assert osp.dirname(inferencer.backend.onnx_file) == str(page_tmp)
     assert sorted(os.listdir(weights)) == sorted(
-        [osp.basename(ckpt), osp.basename(int8_record_path(ckpt))])
+        [osp.basename(ckpt), osp.basename(record)])

@@ -20,12 +20,15 @@ The accuracy rule (``INT8_RULE``: tumor Dice within 0.5 point and accuracy
 within one image) is printed for every backend against the first.
 ``--record`` (with ``--backend onnxruntime onnxruntime-int8``) writes the
 int8 validation record beside the checkpoint,
-``<stem>.int8-valid.json``: the weights' sha256, the quantization settings,
-the calibration set's key, both backends' figures, whether the rule is
-met, and the CPU with its class of int8 kernels (``int8_kernels``: VNNI's
-exact sums and AVX2's saturating ones score the same file differently).
-``--backend auto`` runs int8 on CPU only where such a record matches,
-made on a CPU of this one's class where it names one
+``<stem>.int8-valid-<kernels>.json``: the weights' sha256, the
+quantization settings, the calibration set's key, both backends' figures,
+whether the rule is met, and the CPU with its class of int8 kernels
+(``int8_kernels``: VNNI's exact sums and AVX2's saturating ones score the
+same file differently; one record per class, so validating on a CPU of
+another class keeps this one).
+``--backend auto`` runs int8 on CPU only where the record of this CPU's
+class (or a record written before records named a class,
+``<stem>.int8-valid.json``) matches
 (``mtnet_plugin.apis.backends.default_backend``).
 """
 import argparse
@@ -273,7 +276,7 @@ def main(argv=None):
             command='python tools/analysis_tools/compare_backends.py '
             f'{args.config} {args.checkpoint} --backend onnxruntime '
             'onnxruntime-int8 --record')
-        path = int8_record_path(args.checkpoint)
+        path = int8_record_path(args.checkpoint, int8_kernels())
         write_json(record, path)
         print(f'int8 validation record -> {path}')
     return report
