@@ -117,3 +117,36 @@ def test_two_teachers_are_cached_as_their_ensemble(config, tmp_path):
         osp.basename(ds.get_data_info(3)['img_path']))
     cached = z['logits'][row].astype(np.float32)
     np.testing.assert_allclose(np.exp(cached), np.exp(live), atol=5e-3)
+
+
+def test_a_flip_teacher_is_cached_as_the_image_and_its_mirror(config,
+                                                              tmp_path):
+    """``flip=True``: the cache holds the log of the mean softmax of each
+    image and its mirror, and says so in its teacher_config."""
+    from mtnet_plugin.apis.inference import init_model
+    from mtnet_plugin.models.utils import ensemble_logits
+    _, _, cfg = config
+    cfg.model.teacher = dict(TEACHER, flip=True)
+    cache = str(tmp_path / 'flip.npz')
+    cfg.train_dataloader.dataset.pipeline[1].cache_file = cache
+    path = str(tmp_path / 'flip_cfg.py')
+    cfg.dump(path)
+    load_tool('analysis_tools/cache_teacher_logits.py').main(
+        [path, '--batch-size', '8'])
+    z = np.load(cache)
+    assert str(z['teacher_config']) == TEACHER['config'] + ' (flip)'
+    teacher = init_model(TEACHER['config'], TEACHER['checkpoint'])
+    head = cfg.train_dataloader.dataset.pipeline[0].transforms + [
+        dict(type='PackMultiTaskInputs')]
+    ds = DATASETS.build(dict(cfg.train_dataloader.dataset, pipeline=head))
+    data = teacher.data_preprocessor(pseudo_collate([ds[5]]), False)
+    with torch.no_grad():  # DDRNet in eval mode: (N, C, h, w) logits
+        plain = teacher._forward(data['inputs'])
+        mirror = teacher._forward(data['inputs'].flip(-1)).flip(-1)
+    live = ensemble_logits([plain, mirror])[0].numpy()
+    row = [str(n) for n in z['names']].index(
+        osp.basename(ds.get_data_info(5)['img_path']))
+    cached = z['logits'][row].astype(np.float32)
+    np.testing.assert_allclose(np.exp(cached), np.exp(live), atol=5e-3)
+    assert np.abs(np.exp(cached) - torch.softmax(plain[0], 0).numpy()
+                  ).max() > 1e-2

@@ -26,7 +26,7 @@ def two_teachers(tmp_path, synthetic_root):
         torch.manual_seed(seed)
         m = init_model(teacher_cfg)
         for p in m.parameters():
-            p.data.add_(0.5 * torch.randn_like(p))
+            p.data.add_(0.05 * torch.randn_like(p))
         ckpt = str(tmp_path / f't{seed}.pth')
         torch.save(dict(state_dict=m.state_dict(), meta={}), ckpt)
         teachers.append(dict(config=teacher_cfg, checkpoint=ckpt))
@@ -74,3 +74,36 @@ def test_each_teacher_matches_its_own_test_scores(two_teachers, tmp_path):
 def test_a_config_without_teacher_is_refused(tmp_path):
     with pytest.raises(ValueError, match='model.teacher is not set'):
         load_tool('analysis_tools/score_teachers.py').main([MODEL_CFG])
+
+
+def test_a_flip_teacher_is_scored_on_the_image_and_its_mirror(
+        two_teachers, tmp_path):
+    """``flip=True`` scores, per image, the log of the mean softmax of the
+    image and of its mirror at the image's own size: a mirrored image gets
+    the mirrored logits; the flip teacher is named apart."""
+    from mmengine.runner import Runner
+    from mtnet_plugin.apis.inference import init_model
+    tool = load_tool('analysis_tools/score_teachers.py')
+    path, teachers = two_teachers
+    cfg = Config.fromfile(path)
+    loader_cfg = cfg.val_dataloader.copy()
+    loader_cfg.update(batch_size=2, num_workers=0, persistent_workers=False)
+    loader_cfg.dataset.update(ann_file='valid/_annotations.coco.json',
+                              data_prefix=dict(img_path='valid'))
+    data = next(iter(Runner.build_dataloader(loader_cfg)))
+    model = init_model(teachers[0]['config'], teachers[0]['checkpoint'])
+    with torch.no_grad():
+        batch = model.data_preprocessor(data, False)
+        plain = tool.predict_logits(model, batch)
+        both = tool.predict_logits(model, batch, flip=True)
+        batch['inputs'] = batch['inputs'].flip(-1)
+        mirrored = tool.predict_logits(model, batch, flip=True)
+    for p, b, m, s in zip(plain, both, mirrored, batch['data_samples']):
+        assert b.shape == p.shape == (2, ) + tuple(s.ori_shape)
+        assert (b.exp() - p.softmax(0)).abs().max() > 1e-3
+        torch.testing.assert_close(m, b.flip(-1), atol=1e-4, rtol=1e-3)
+    cfg.model.teacher = [teachers[0], dict(teachers[0], flip=True)]
+    flip_path = str(tmp_path / 'flip.py')
+    cfg.dump(flip_path)
+    scores = tool.main([flip_path, '--split', 'valid', '--batch-size', '3'])
+    assert set(scores) == {'t0', 't0 (flip)', 'ensemble'}

@@ -19,6 +19,9 @@ A list of teachers (``model.teacher = [dict(...), dict(...)]``) is cached
 as their ensemble, as the live teachers would give it: the log of their
 mean softmax at the finest teacher's resolution (``ensemble_logits``);
 ``teacher_config`` / ``teacher_checkpoint`` then join theirs with " + ".
+A teacher with ``flip=True`` is cached as the mean softmax of each image
+and its mirror (``run_teachers``); its config is then followed by
+" (flip)".
 """
 import argparse
 import os
@@ -98,7 +101,7 @@ def main(argv=None):
                                  f'{size}): the head must resize them')
             input_size = size
             result = DistillMultiTaskEncoderDecoder.run_teachers(
-                teachers, data['inputs'])
+                teachers, data['inputs'], [t['flip'] for t in teacher_cfgs])
             logits.append(result.half().numpy())
             names += [osp.basename(s.img_path) for s in data['data_samples']]
             bar.update(len(batch))
@@ -112,8 +115,9 @@ def main(argv=None):
         logits=np.concatenate(logits),
         names=np.array(names),
         input_size=np.array(input_size),
-        teacher_config=np.array(' + '.join(t['config']
-                                           for t in teacher_cfgs)),
+        teacher_config=np.array(' + '.join(
+            t['config'] + (' (flip)' if t['flip'] else '')
+            for t in teacher_cfgs)),
         teacher_checkpoint=np.array(' + '.join(t['checkpoint']
                                                for t in teacher_cfgs)))
     os.replace(tmp, out)

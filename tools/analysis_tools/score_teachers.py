@@ -12,7 +12,9 @@ CONFIG is a ``DistillMultiTaskEncoderDecoder`` config whose
 ``<split>/``. The ensemble is the mean of the teachers' softmax (what
 ``ensemble_logits`` gives the student). Printed per model: the tumor class
 alone (Dice, IoU; areas summed over the split, as mmseg does) beside the
-mean Dice that includes the background.
+mean Dice that includes the background. A teacher with ``flip=True`` is
+scored as the student would learn from it: the mean softmax of each image
+and its mirror.
 """
 import argparse
 import json
@@ -51,6 +53,27 @@ def _scores(inter, pred, gt) -> dict:
                 mDice=round(float(dice.mean()), 2))
 
 
+def predict_logits(teacher, batch: dict, flip: bool = False) -> list:
+    """Per image, the teacher's segmentation logits (C, H, W) at its
+    original size (``predict``); with ``flip`` the log of the mean softmax
+    of the image and its mirror, whose logits are mirrored back."""
+    logits = [r.seg_logits.data
+              for r in teacher.predict(batch['inputs'],
+                                       batch['data_samples'])]
+    if not flip:
+        return logits
+    for sample in batch['data_samples']:
+        if tuple(sample.img_shape) != tuple(batch['inputs'].shape[-2:]):
+            raise ValueError(
+                f'{sample.img_path}: flip needs unpadded inputs (image '
+                f'{tuple(sample.img_shape)}, batch '
+                f'{tuple(batch["inputs"].shape[-2:])})')
+    mirrored = teacher.predict(batch['inputs'].flip(-1),
+                               batch['data_samples'])
+    return [ensemble_logits([a[None], r.seg_logits.data.flip(-1)[None]])[0]
+            for a, r in zip(logits, mirrored)]
+
+
 def main(argv=None):
     args = parse_args(argv)
     if args.threads:
@@ -59,8 +82,8 @@ def main(argv=None):
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     teacher_cfgs = DistillMultiTaskEncoderDecoder.teacher_configs(
         cfg.model.get('teacher'), args.config)
-    names = [osp.splitext(osp.basename(t['checkpoint']))[0]
-             for t in teacher_cfgs]
+    names = [osp.splitext(osp.basename(t['checkpoint']))[0] +
+             (' (flip)' if t['flip'] else '') for t in teacher_cfgs]
     teachers = [init_model(t['config'], t['checkpoint'])
                 for t in teacher_cfgs]
     loader_cfg = cfg.val_dataloader.copy()
@@ -78,13 +101,9 @@ def main(argv=None):
     with torch.no_grad():
         for data in loader:
             per_model = []
-            for teacher in teachers:
+            for teacher, t in zip(teachers, teacher_cfgs):
                 batch = teacher.data_preprocessor(data, False)
-                per_model.append([
-                    r.seg_logits.data
-                    for r in teacher.predict(batch['inputs'],
-                                             batch['data_samples'])
-                ])
+                per_model.append(predict_logits(teacher, batch, t['flip']))
             for i, sample in enumerate(data['data_samples']):
                 gt = sample.gt_sem_seg.data[0].long()
                 logits = [m[i] for m in per_model]

@@ -1,5 +1,5 @@
 """Multi-task segmentor trained with a frozen teacher's segmentation logits."""
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -48,7 +48,10 @@ class DistillMultiTaskEncoderDecoder(MultiTaskEncoderDecoder):
             images as the student's does, since both read the same batch.
             Several teachers are one ensemble: the targets are
             :func:`ensemble_logits` of theirs (the log of their mean softmax,
-            at the finest teacher's resolution).
+            at the finest teacher's resolution). ``flip=True`` in a
+            teacher's dict makes it a flip test-time-augmented teacher: the
+            mean softmax of the image and of its horizontal mirror (whose
+            logits are mirrored back), as one member of the ensemble.
         distill_loss (dict): Loss of (student logits, teacher logits,
             ``seg_label=`` the batch's labels (N, 1, H, W)),
             :class:`PixelKLDivergence` or :class:`ChannelWiseDivergence`;
@@ -72,8 +75,9 @@ class DistillMultiTaskEncoderDecoder(MultiTaskEncoderDecoder):
     @staticmethod
     def teacher_configs(teacher, source: str = 'the config') -> List[dict]:
         """``teacher`` (a dict or a list of dicts) as a list of dicts, each
-        with ``config`` and ``checkpoint``; ``source`` (a config's path)
-        names where it came from in the errors."""
+        with ``config``, ``checkpoint`` and ``flip`` (False unless set);
+        ``source`` (a config's path) names where it came from in the
+        errors."""
         if not teacher:
             raise ValueError(f'{source}: model.teacher is not set: a dict '
                              'with config and checkpoint, or a list of them')
@@ -81,10 +85,16 @@ class DistillMultiTaskEncoderDecoder(MultiTaskEncoderDecoder):
                                                (list, tuple)) else [teacher]
         for t in teachers:
             missing = {'config', 'checkpoint'} - set(t)
-            if missing:
+            unknown = set(t) - {'config', 'checkpoint', 'flip'}
+            if missing or unknown:
                 raise ValueError(
-                    f'teacher needs {sorted(missing)}, got {dict(t)}')
-        return [dict(t) for t in teachers]
+                    f'{source}: a teacher needs config and checkpoint '
+                    f'(and may set flip); missing {sorted(missing)}, '
+                    f'unknown {sorted(unknown)} in {dict(t)}')
+            if not isinstance(t.get('flip', False), bool):
+                raise ValueError(f'{source}: a teacher\'s flip is True or '
+                                 f'False, got {t["flip"]!r}')
+        return [dict(dict(flip=False), **t) for t in teachers]
 
     @property
     def teachers(self) -> Optional[List[nn.Module]]:
@@ -128,15 +138,31 @@ class DistillMultiTaskEncoderDecoder(MultiTaskEncoderDecoder):
 
     @staticmethod
     @torch.no_grad()
-    def run_teachers(teachers: List[nn.Module], inputs: Tensor) -> Tensor:
+    def run_teachers(teachers: List[nn.Module],
+                     inputs: Tensor,
+                     flips: Optional[Sequence[bool]] = None) -> Tensor:
         """Segmentation logits (N, C, h, w) of the teachers on the
         preprocessed (N, 3, H, W) ``inputs``: one teacher's own, several
-        teachers' :func:`ensemble_logits`."""
+        teachers' :func:`ensemble_logits`. A teacher whose ``flips`` entry
+        is True gives the log of the mean softmax of ``inputs`` and of
+        their mirror image (its logits mirrored back)."""
+        flips = [False] * len(teachers) if flips is None else list(flips)
+        if len(flips) != len(teachers):
+            raise ValueError(f'{len(flips)} flips for {len(teachers)} '
+                             'teachers')
+
+        def forward(teacher, x):
+            out = teacher._forward(x)
+            return out[0] if isinstance(out, (tuple, list)) else out
+
         logits = []
-        for teacher in teachers:
+        for teacher, flip in zip(teachers, flips):
             teacher.eval()
-            out = teacher._forward(inputs)
-            logits.append(out[0] if isinstance(out, (tuple, list)) else out)
+            out = forward(teacher, inputs)
+            if flip:
+                out = ensemble_logits(
+                    [out, forward(teacher, inputs.flip(-1)).flip(-1)])
+            logits.append(out)
         return logits[0] if len(logits) == 1 else ensemble_logits(logits)
 
     def teacher_logits(self, inputs: Tensor) -> Tensor:
@@ -145,7 +171,8 @@ class DistillMultiTaskEncoderDecoder(MultiTaskEncoderDecoder):
         teachers = self.teachers
         if teachers is None:
             teachers = self.build_teachers(inputs.device)
-        return self.run_teachers(teachers, inputs)
+        return self.run_teachers(teachers, inputs,
+                                 [t['flip'] for t in self.teacher_cfgs])
 
     @staticmethod
     def cached_teacher_logits(inputs: Tensor,

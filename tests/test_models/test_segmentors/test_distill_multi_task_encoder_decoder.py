@@ -246,3 +246,36 @@ def test_two_teachers_are_one_ensemble(model_cfg, teacher_files, tmp_path):
     with pytest.raises(ValueError, match='checkpoint'):
         _student(model_cfg, [dict(config=config, checkpoint=ckpt),
                              dict(config=config)])
+
+
+def test_flip_teacher_is_the_mean_of_the_image_and_its_mirror(
+        model_cfg, teacher_files):
+    """``flip=True``: the teacher's targets are the log of the mean softmax
+    of the image and of its mirror (mirrored back), which differs from the
+    image alone and is itself mirror-symmetric; other keys are refused."""
+    from mtnet_plugin.models.utils import ensemble_logits
+    config, ckpt = teacher_files
+    model = _student(model_cfg, dict(config=config, checkpoint=ckpt,
+                                     flip=True))
+    assert model.teacher_cfgs[0]['flip'] is True
+    torch.manual_seed(4)
+    for p in model.build_teachers(torch.device('cpu'))[0].parameters():
+        p.data.add_(0.2 * torch.randn_like(p))  # not mirror-symmetric
+    inputs = torch.randn(2, 3, 64, 64)
+    t_logits = model.teacher_logits(inputs)
+    with torch.no_grad():
+        plain = model.teacher._forward(inputs)[0]
+        mirror = model.teacher._forward(inputs.flip(-1))[0].flip(-1)
+    assert not torch.allclose(plain.softmax(1), t_logits.exp(), atol=1e-3)
+    torch.testing.assert_close(t_logits, ensemble_logits([plain, mirror]))
+    # a mirrored image gets the mirrored targets
+    torch.testing.assert_close(model.teacher_logits(inputs.flip(-1)),
+                               t_logits.flip(-1), atol=1e-5, rtol=1e-4)
+    unflipped = _student(model_cfg, dict(config=config, checkpoint=ckpt))
+    assert unflipped.teacher_cfgs[0]['flip'] is False
+    unflipped.__dict__['_teachers'] = model.teachers
+    torch.testing.assert_close(unflipped.teacher_logits(inputs), plain)
+    with pytest.raises(ValueError, match=r"unknown \['flips'\]"):
+        _student(model_cfg, dict(config=config, checkpoint=ckpt, flips=True))
+    with pytest.raises(ValueError, match='True or False'):
+        _student(model_cfg, dict(config=config, checkpoint=ckpt, flip=1))
