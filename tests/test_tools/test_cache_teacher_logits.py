@@ -37,6 +37,29 @@ def config(tmp_path, synthetic_root):
     return path, cache, cfg
 
 
+def _cache(cfg, tmp_path, teacher, name):
+    """Write the cache of ``teacher`` for ``cfg``'s training images with
+    the tool and load it."""
+    cfg.model.teacher = teacher
+    cache = str(tmp_path / f'{name}.npz')
+    cfg.train_dataloader.dataset.pipeline[1].cache_file = cache
+    path = str(tmp_path / f'{name}_cfg.py')
+    cfg.dump(path)
+    load_tool('analysis_tools/cache_teacher_logits.py').main(
+        [path, '--batch-size', '8'])
+    return np.load(cache)
+
+
+def _head_input(cfg, teacher, index):
+    """(preprocessed (1, 3, H, W) input of training image ``index`` after
+    the pipeline's deterministic head, its file name)."""
+    head = cfg.train_dataloader.dataset.pipeline[0].transforms + [
+        dict(type='PackMultiTaskInputs')]
+    ds = DATASETS.build(dict(cfg.train_dataloader.dataset, pipeline=head))
+    data = teacher.data_preprocessor(pseudo_collate([ds[index]]), False)
+    return data['inputs'], osp.basename(ds.get_data_info(index)['img_path'])
+
+
 def test_cached_logits_are_the_live_teacher_s(config):
     path, cache, cfg = config
     out = load_tool('analysis_tools/cache_teacher_logits.py').main(
@@ -50,14 +73,10 @@ def test_cached_logits_are_the_live_teacher_s(config):
     # the live teacher on the pipeline's deterministic head, image 7
     from mtnet_plugin.apis.inference import init_model
     teacher = init_model(TEACHER['config'], TEACHER['checkpoint'])
-    head = cfg.train_dataloader.dataset.pipeline[0].transforms + [
-        dict(type='PackMultiTaskInputs')]
-    ds = DATASETS.build(dict(cfg.train_dataloader.dataset, pipeline=head))
-    data = teacher.data_preprocessor(pseudo_collate([ds[7]]), False)
+    inputs, name = _head_input(cfg, teacher, 7)
     with torch.no_grad():
-        live = teacher._forward(data['inputs'])[0].numpy()
-    row = [str(n) for n in z['names']].index(
-        osp.basename(ds.get_data_info(7)['img_path']))
+        live = teacher._forward(inputs)[0].numpy()
+    row = [str(n) for n in z['names']].index(name)
     np.testing.assert_allclose(z['logits'][row].astype(np.float32), live,
                                atol=2e-2, rtol=2e-3)
 
@@ -91,30 +110,20 @@ def test_two_teachers_are_cached_as_their_ensemble(config, tmp_path):
         p.data.add_(0.05 * torch.randn_like(p))
     ckpt = str(tmp_path / 'student_teacher.pth')
     torch.save(dict(state_dict=second.state_dict(), meta={}), ckpt)
-    cfg.model.teacher = [TEACHER, dict(config=student_cfg, checkpoint=ckpt)]
-    cache = str(tmp_path / 'ens.npz')
-    cfg.train_dataloader.dataset.pipeline[1].cache_file = cache
-    path = str(tmp_path / 'ens_cfg.py')
-    cfg.dump(path)
-    load_tool('analysis_tools/cache_teacher_logits.py').main(
-        [path, '--batch-size', '8'])
-    z = np.load(cache)
+    z = _cache(cfg, tmp_path,
+               [TEACHER, dict(config=student_cfg, checkpoint=ckpt)], 'ens')
     assert z['logits'].shape == (24, 2, 80, 80)  # the finer teacher's 1/4
     assert str(z['teacher_checkpoint']) == f'{TEACHER["checkpoint"]} + {ckpt}'
     teachers = [init_model(TEACHER['config'], TEACHER['checkpoint']),
                 init_model(student_cfg, ckpt)]
-    head = cfg.train_dataloader.dataset.pipeline[0].transforms + [
-        dict(type='PackMultiTaskInputs')]
-    ds = DATASETS.build(dict(cfg.train_dataloader.dataset, pipeline=head))
-    data = teachers[0].data_preprocessor(pseudo_collate([ds[3]]), False)
+    inputs, name = _head_input(cfg, teachers[0], 3)
     with torch.no_grad():
-        each = [t._forward(data['inputs']) for t in teachers]
+        each = [t._forward(inputs) for t in teachers]
     each = [e[0] if isinstance(e, (tuple, list)) else e for e in each]
     live = ensemble_logits(each)[0].numpy()
     assert np.allclose(live, DistillMultiTaskEncoderDecoder.run_teachers(
-        teachers, data['inputs'])[0].numpy())
-    row = [str(n) for n in z['names']].index(
-        osp.basename(ds.get_data_info(3)['img_path']))
+        teachers, inputs)[0].numpy())
+    row = [str(n) for n in z['names']].index(name)
     cached = z['logits'][row].astype(np.float32)
     np.testing.assert_allclose(np.exp(cached), np.exp(live), atol=5e-3)
 
@@ -126,26 +135,15 @@ def test_a_flip_teacher_is_cached_as_the_image_and_its_mirror(config,
     from mtnet_plugin.apis.inference import init_model
     from mtnet_plugin.models.utils import ensemble_logits
     _, _, cfg = config
-    cfg.model.teacher = dict(TEACHER, flip=True)
-    cache = str(tmp_path / 'flip.npz')
-    cfg.train_dataloader.dataset.pipeline[1].cache_file = cache
-    path = str(tmp_path / 'flip_cfg.py')
-    cfg.dump(path)
-    load_tool('analysis_tools/cache_teacher_logits.py').main(
-        [path, '--batch-size', '8'])
-    z = np.load(cache)
+    z = _cache(cfg, tmp_path, dict(TEACHER, flip=True), 'flip')
     assert str(z['teacher_config']) == TEACHER['config'] + ' (flip)'
     teacher = init_model(TEACHER['config'], TEACHER['checkpoint'])
-    head = cfg.train_dataloader.dataset.pipeline[0].transforms + [
-        dict(type='PackMultiTaskInputs')]
-    ds = DATASETS.build(dict(cfg.train_dataloader.dataset, pipeline=head))
-    data = teacher.data_preprocessor(pseudo_collate([ds[5]]), False)
+    inputs, name = _head_input(cfg, teacher, 5)
     with torch.no_grad():  # DDRNet in eval mode: (N, C, h, w) logits
-        plain = teacher._forward(data['inputs'])
-        mirror = teacher._forward(data['inputs'].flip(-1)).flip(-1)
+        plain = teacher._forward(inputs)
+        mirror = teacher._forward(inputs.flip(-1)).flip(-1)
     live = ensemble_logits([plain, mirror])[0].numpy()
-    row = [str(n) for n in z['names']].index(
-        osp.basename(ds.get_data_info(5)['img_path']))
+    row = [str(n) for n in z['names']].index(name)
     cached = z['logits'][row].astype(np.float32)
     np.testing.assert_allclose(np.exp(cached), np.exp(live), atol=5e-3)
     assert np.abs(np.exp(cached) - torch.softmax(plain[0], 0).numpy()
