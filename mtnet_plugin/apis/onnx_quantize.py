@@ -371,11 +371,14 @@ def int8_record_path(checkpoint: str,
     return f'{stem}.int8-valid-{kernels}.json'
 
 
-def find_int8_record(checkpoint: str) -> Optional[str]:
-    """The record ``auto`` reads for ``checkpoint`` on this CPU: the one
-    of this CPU's class of int8 kernels, else the record without a class;
-    None when neither exists."""
-    for path in (int8_record_path(checkpoint, int8_kernels()),
+def find_int8_record(checkpoint: str,
+                     kernels: Optional[str] = None) -> Optional[str]:
+    """The record ``auto`` reads for ``checkpoint`` on a CPU with
+    ``kernels`` (default: this CPU's :func:`int8_kernels`): the one of
+    that class, else the record without a class; None when neither
+    exists."""
+    kernels = kernels or int8_kernels()
+    for path in (int8_record_path(checkpoint, kernels),
                  int8_record_path(checkpoint)):
         if osp.isfile(path):
             return path
@@ -390,11 +393,12 @@ def read_int8_record(checkpoint: str, settings: dict,
     (:func:`find_int8_record`): ``(ok, reason)``; the reason says what is
     missing or what differs."""
     from .onnx_export import file_sha256
-    path = find_int8_record(checkpoint)
+    here = int8_kernels()
+    path = find_int8_record(checkpoint, here)
     if path is None:
         return False, ('no int8 validation record for '
-                       f'{int8_kernels()} kernels '
-                       f'({int8_record_path(checkpoint, int8_kernels())})')
+                       f'{here} kernels '
+                       f'({int8_record_path(checkpoint, here)})')
     with open(path) as f:
         record = json.load(f)
     if record.get('checkpoint_sha256') != file_sha256(checkpoint):
@@ -407,9 +411,9 @@ def read_int8_record(checkpoint: str, settings: dict,
                        f'{str(record.get("calibration_key"))[:8]}, here '
                        f'{calib_key[:8]})')
     kernels = record.get('int8_kernels')
-    if kernels is not None and kernels != int8_kernels():
+    if kernels is not None and kernels != here:
         return False, (f'{path} validated int8 on a CPU with {kernels} '
-                       f'kernels, this one runs {int8_kernels()} kernels '
+                       f'kernels, this one runs {here} kernels '
                        f'that round differently; validate it here with '
                        f'{record.get("command", "compare_backends.py")}')
     if not record.get('meets_rule'):
